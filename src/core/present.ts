@@ -1,0 +1,32 @@
+/** How keys, accounts and reasons read to a person. Shared by every renderer. Pure. */
+import type { Account, AccessKey, Reason } from '../model.js';
+import type { Policy } from './judge.js';
+
+/** `AKIAIOSFODNN7EXAMPLE` → `AKIA…MPLE`: enough to recognise a key, not to use it. */
+export function redactKeyId(id: string): string {
+  return id.length <= 8 ? id : `${id.slice(0, 4)}…${id.slice(-4)}`;
+}
+
+export type KeyIdStyle = (id: string) => string;
+export const fullKeyId: KeyIdStyle = (id) => id;
+
+export function keyLabel(key: AccessKey, style: KeyIdStyle): string {
+  if (key.accessKeyId) return style(key.accessKeyId);
+  return key.root ? 'root access key' : 'ID unknown';
+}
+
+/** `prod (111111111111)`, or the ID alone when the account has no alias. */
+export function accountLabel(account: Pick<Account, 'id' | 'alias'>): string {
+  return account.alias ? `${account.alias} (${account.id})` : account.id;
+}
+
+export function reasonText(reason: Reason, policy: Policy): string {
+  switch (reason) {
+    case 'age':
+      return `older than ${policy.maxAgeDays} days`;
+    case 'unused':
+      return `unused for ${policy.maxUnusedDays}+ days`;
+    case 'root-key':
+      return 'root user key';
+  }
+}

@@ -1,0 +1,140 @@
+/** The machine-readable results: the `stale-keys` output and the JSON report file. Pure. */
+import type { AccessKey, DueSoon, Finding } from '../model.js';
+import { plural } from './markdown.js';
+import { accountLabel } from './present.js';
+import type { ScanResult } from './scan.js';
+
+export interface StaleKeyOutput {
+  user: string;
+  accessKeyId: string | null;
+  status: string;
+  createDate: string | null;
+  ageDays: number | null;
+  lastUsedDate: string | null;
+  lastUsedService: string | null;
+  lastUsedRegion: string | null;
+  reasons: string[];
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+function keyFields(k: AccessKey) {
+  return {
+    user: k.user,
+    accessKeyId: k.accessKeyId,
+    status: k.status,
+    createDate: iso(k.createDate),
+    lastUsedDate: iso(k.lastUsedDate),
+    lastUsedService: k.lastUsedService,
+    lastUsedRegion: k.lastUsedRegion,
+  };
+}
+
+export function staleKeyOutput(f: Finding): StaleKeyOutput {
+  const { user, accessKeyId, status, createDate, lastUsedDate, lastUsedService, lastUsedRegion } = keyFields(f);
+  return {
+    user,
+    accessKeyId,
+    status,
+    createDate,
+    ageDays: f.ageDays,
+    lastUsedDate,
+    lastUsedService,
+    lastUsedRegion,
+    reasons: f.reasons,
+  };
+}
+
+/** GitHub keeps at most 1 MB of outputs per job: leave room for the others. */
+export const STALE_KEYS_OUTPUT_BUDGET = 512 * 1024;
+
+/** The `stale-keys` output: every finding, or as many as fit with `truncated` set. */
+export function staleKeysJson(
+  stale: readonly Finding[],
+  budget = STALE_KEYS_OUTPUT_BUDGET,
+): { json: string; included: number } {
+  const items = stale.map((f) => JSON.stringify(staleKeyOutput(f)));
+  let size = 2;
+  let included = 0;
+  for (const item of items) {
+    if (size + item.length + 1 > budget) break;
+    size += item.length + 1;
+    included++;
+  }
+  return { json: `[${items.slice(0, included).join(',')}]`, included };
+}
+
+export interface JsonReport {
+  schemaVersion: 1;
+  generatedAt: string;
+  account: { id: string; alias: string | null; label: string; partition: string; callerArn: string };
+  scan: {
+    method: string;
+    credentialReportGeneratedAt: string | null;
+    users: number;
+    keys: number;
+    confirmedUsers: number;
+    notes: string[];
+  };
+  policy: ScanResult['policy'];
+  counts: { stale: number; dueSoon: number; excludedKeys: number; excludedUsers: number };
+  excludedUsers: string[];
+  stale: StaleKeyOutput[];
+  dueSoon: Array<ReturnType<typeof keyFields> & { ageDays: number; daysLeft: number }>;
+  /** Every key scanned. Keys known only from the credential report have no ID. */
+  keys: ReturnType<typeof keyFields>[];
+}
+
+export function buildReport(result: ScanResult): JsonReport {
+  const { account, inventory, judgement } = result;
+  return {
+    schemaVersion: 1,
+    generatedAt: result.now.toISOString(),
+    account: {
+      id: account.id,
+      alias: account.alias,
+      label: accountLabel(account),
+      partition: account.partition,
+      callerArn: account.callerArn,
+    },
+    scan: {
+      method: inventory.method,
+      credentialReportGeneratedAt: iso(inventory.reportGeneratedAt),
+      users: inventory.userCount,
+      keys: judgement.scannedKeys,
+      confirmedUsers: inventory.confirmedUsers,
+      notes: inventory.notes,
+    },
+    policy: result.policy,
+    counts: {
+      stale: judgement.stale.length,
+      dueSoon: judgement.dueSoon.length,
+      excludedKeys: judgement.excludedKeys,
+      excludedUsers: judgement.excludedUsers.length,
+    },
+    excludedUsers: judgement.excludedUsers,
+    stale: judgement.stale.map(staleKeyOutput),
+    dueSoon: judgement.dueSoon.map((k: DueSoon) => ({ ...keyFields(k), ageDays: k.ageDays, daysLeft: k.daysLeft })),
+    keys: inventory.keys.map(keyFields),
+  };
+}
+
+/** One sentence for a failed job: `3 access keys in account 111111111111 are older than 90 days`. */
+export function failureMessage(result: ScanResult): string {
+  const { judgement, policy } = result;
+  const stale = judgement.stale;
+  const where = `in account ${accountLabel(result.account)}`;
+  const only = (reason: string) => stale.every((f) => f.reasons.length === 1 && f.reasons[0] === reason);
+  const subject = plural(stale.length, 'access key', 'access keys');
+  const verb = stale.length === 1 ? 'is' : 'are';
+  if (only('age')) return `${subject} ${where} ${verb} older than ${policy.maxAgeDays} days`;
+  if (only('unused')) return `${subject} ${where} ${verb} unused for ${policy.maxUnusedDays} days or more`;
+  // Each key counted once, under its gravest reason, so the parts add up to the whole.
+  const primary = stale.map((f) => (['root-key', 'age', 'unused'] as const).find((r) => f.reasons.includes(r)));
+  const by = (reason: string) => primary.filter((r) => r === reason).length;
+  const parts: string[] = [];
+  if (by('root-key')) parts.push(`${by('root-key')} of the root user`);
+  if (by('age')) parts.push(`${by('age')} older than ${policy.maxAgeDays} days`);
+  if (by('unused')) parts.push(`${by('unused')} unused for ${policy.maxUnusedDays} days or more`);
+  return `${subject} ${where} ${verb} stale: ${parts.join(', ')}`;
+}

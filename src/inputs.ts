@@ -1,0 +1,184 @@
+/**
+ * Every input, read once and validated before anything touches the network. The rest of the
+ * code takes the `Config` this returns and never reads an input itself.
+ */
+import type { Partition } from './model.js';
+import type { Policy } from './core/judge.js';
+
+/** Returns an input's raw value, `''` when unset (as `core.getInput` does). */
+export type InputReader = (name: string) => string;
+
+export type ScanMethodInput = 'auto' | 'credential-report' | 'api';
+export type RedactMode = 'auto' | 'true' | 'false';
+
+export interface Config {
+  roleToAssume: string | null;
+  awsRegion: string;
+  partition: Partition;
+  audience: string;
+  roleSessionName: string;
+  roleDurationSeconds: number;
+  policy: Policy;
+  scanMethod: ScanMethodInput;
+  failOnStale: boolean;
+  redactKeyIds: RedactMode;
+}
+
+/** One or more bad inputs; the message names each input, the value and what is expected. */
+export class InputError extends Error {
+  override name = 'InputError';
+  constructor(readonly problems: string[]) {
+    super(problems.length === 1 ? problems[0] : `${problems.length} inputs are invalid:\n- ${problems.join('\n- ')}`);
+  }
+}
+
+export function partitionOfRegion(region: string): Partition {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+/** IAM user name characters, plus the glob wildcards. */
+const USER_PATTERN = /^[\w+=,.@*?-]{1,64}$/;
+
+export function readConfig(read: InputReader): Config {
+  const problems: string[] = [];
+  const p = new Parser(read, problems);
+
+  const awsRegion = p.matching('aws-region', 'us-east-1', REGION, 'an AWS region such as us-east-1 or cn-north-1');
+  const partition = partitionOfRegion(awsRegion);
+
+  const roleToAssume = p.raw('role-to-assume') || null;
+  if (roleToAssume !== null) {
+    const m = ROLE_ARN.exec(roleToAssume);
+    if (!m) {
+      problems.push(
+        `Input "role-to-assume" must be an IAM role ARN such as arn:aws:iam::111111111111:role/iam-stale-keys, got "${roleToAssume}".`,
+      );
+    } else if (m[1] !== partition) {
+      problems.push(
+        `Input "role-to-assume" is in partition ${m[1]} but "aws-region" ${awsRegion} is in ${partition}: set aws-region to a region of the role's partition${m[1] === 'aws-cn' ? ' (cn-north-1 or cn-northwest-1)' : ''}.`,
+      );
+    }
+  }
+
+  const defaultAudience = partition === 'aws-cn' ? 'sts.amazonaws.com.cn' : 'sts.amazonaws.com';
+  const audience = p.matching(
+    'audience',
+    defaultAudience,
+    /^\S{1,256}$/,
+    'an OIDC audience without spaces, such as sts.amazonaws.com',
+  );
+  const roleSessionName = p.matching(
+    'role-session-name',
+    'iam-stale-keys',
+    SESSION_NAME,
+    '2 to 64 characters of letters, digits and +=,.@_-',
+  );
+  const roleDurationSeconds = p.wholeNumber('role-duration-seconds', 900, 900, 43200, 'seconds');
+
+  const maxAgeDays = p.wholeNumber('max-age-days', 90, 1, 3650, 'days');
+  const maxUnusedDays = p.wholeNumber('max-unused-days', 0, 0, 3650, 'days (0 turns the check off)');
+  const warnDays = p.wholeNumber('warn-days', 14, 0, 3650, 'days (0 turns warnings off)');
+  if (warnDays > 0 && warnDays >= maxAgeDays && !p.failed('max-age-days', 'warn-days')) {
+    problems.push(
+      `Input "warn-days" (${warnDays}) must be smaller than "max-age-days" (${maxAgeDays}), or every key would be due soon: lower warn-days, or set it to 0 to turn warnings off.`,
+    );
+  }
+  const includeInactive = p.boolean('include-inactive', false);
+
+  const excludeUsers = p.list('exclude-users');
+  for (const pattern of excludeUsers) {
+    if (!USER_PATTERN.test(pattern)) {
+      problems.push(
+        `Input "exclude-users" has "${pattern}", which is not an IAM user name or glob: use letters, digits, +=,.@_- and the wildcards * and ?, separated by commas or newlines.`,
+      );
+    }
+  }
+
+  const scanMethod = p.oneOf('scan-method', 'auto', ['auto', 'credential-report', 'api'] as const);
+  const failOnStale = p.boolean('fail-on-stale', true);
+  const redactKeyIds = p.oneOf('redact-key-ids', 'auto', ['auto', 'true', 'false'] as const);
+
+  if (problems.length > 0) throw new InputError(problems);
+  return {
+    roleToAssume,
+    awsRegion,
+    partition,
+    audience,
+    roleSessionName,
+    roleDurationSeconds,
+    policy: { maxAgeDays, maxUnusedDays, warnDays, includeInactive, excludeUsers },
+    scanMethod,
+    failOnStale,
+    redactKeyIds,
+  };
+}
+
+/** Small typed readers that record a problem instead of throwing, so every bad input is reported at once. */
+class Parser {
+  private readonly bad = new Set<string>();
+  constructor(
+    private readonly read: InputReader,
+    private readonly problems: string[],
+  ) {}
+
+  raw(name: string): string {
+    return this.read(name).trim();
+  }
+
+  failed(...names: string[]): boolean {
+    return names.some((n) => this.bad.has(n));
+  }
+
+  private problem(name: string, message: string): void {
+    this.bad.add(name);
+    this.problems.push(message);
+  }
+
+  matching(name: string, fallback: string, re: RegExp, expected: string): string {
+    const value = this.raw(name) || fallback;
+    if (!re.test(value)) this.problem(name, `Input "${name}" must be ${expected}, got "${value}".`);
+    return value;
+  }
+
+  wholeNumber(name: string, fallback: number, min: number, max: number, unit: string): number {
+    const value = this.raw(name);
+    if (value === '') return fallback;
+    const n = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+    if (!(n >= min && n <= max)) {
+      this.problem(name, `Input "${name}" must be a whole number of ${unit} from ${min} to ${max}, got "${value}".`);
+      return fallback;
+    }
+    return n;
+  }
+
+  /** YAML 1.2 core booleans, as `core.getBooleanInput`, but an empty value takes the default. */
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === '') return fallback;
+    if (['true', 'True', 'TRUE'].includes(value)) return true;
+    if (['false', 'False', 'FALSE'].includes(value)) return false;
+    this.problem(name, `Input "${name}" must be true or false, got "${value}".`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name);
+    if (value === '') return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problem(name, `Input "${name}" must be one of ${allowed.join(', ')}, got "${value}".`);
+    return fallback;
+  }
+
+  /** Items separated by commas or newlines, trimmed, empties dropped. */
+  list(name: string): string[] {
+    return this.raw(name)
+      .split(/[,\n]/)
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+}

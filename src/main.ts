@@ -1,0 +1,145 @@
+/**
+ * One run: inputs → credentials → inventory → judgement → reports → outcome. Each stage is its
+ * own module; this file only wires them together and reports a failure once.
+ */
+import * as core from '@actions/core';
+import { context } from '@actions/github';
+import { assumeRoleWithOidc, getCallerIdentity, type AwsCredentials } from './aws/credentials.js';
+import { isAccessDenied } from './aws/errors.js';
+import { createIam, type IamApi } from './aws/iam.js';
+import { flaggedUsers, judge } from './core/judge.js';
+import { count } from './core/markdown.js';
+import { accountLabel, fullKeyId, keyLabel, redactKeyId, type KeyIdStyle } from './core/present.js';
+import { buildReport, failureMessage, staleKeysJson } from './core/report.js';
+import type { ScanResult } from './core/scan.js';
+import { renderSummary } from './core/summary.js';
+import { readConfig, type Config } from './inputs.js';
+import { takeInventory } from './inventory.js';
+import type { Account } from './model.js';
+import { sleep as realSleep, type Sleep } from './retry.js';
+import { writeReport } from './sinks/files.js';
+
+export interface Runtime {
+  now: () => Date;
+  sleep: Sleep;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultRuntime: Runtime = { now: () => new Date(), sleep: realSleep, env: process.env };
+
+export async function run(runtime: Runtime = defaultRuntime): Promise<void> {
+  try {
+    const config = readConfig((name) => core.getInput(name));
+    const result = await scan(config, runtime);
+    const failure = await publish(result, config, runtime);
+    if (failure) core.setFailed(failure);
+  } catch (err) {
+    core.setFailed(err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function scan(config: Config, runtime: Runtime): Promise<ScanResult> {
+  const credentials = await signIn(config, runtime);
+  const identity = await getCallerIdentity(config.awsRegion, credentials);
+  const iam = createIam(identity.partition, credentials);
+  const account: Account = {
+    id: identity.accountId,
+    alias: await accountAlias(iam),
+    partition: identity.partition,
+    callerArn: identity.arn,
+  };
+  core.info(`Scanning account ${accountLabel(account)} as ${account.callerArn}.`);
+
+  const now = runtime.now();
+  const inventory = await takeInventory(config.scanMethod, {
+    iam,
+    sleep: runtime.sleep,
+    usersToConfirm: (keys) => flaggedUsers(judge(keys, config.policy, now)),
+    info: core.info,
+    warning: core.warning,
+  });
+  const judgement = judge(inventory.keys, config.policy, now);
+  return { account, inventory, judgement, policy: config.policy, now };
+}
+
+async function signIn(config: Config, runtime: Runtime): Promise<AwsCredentials | undefined> {
+  if (!config.roleToAssume) {
+    core.info('No role-to-assume: using the AWS credentials already in the environment.');
+    return undefined;
+  }
+  core.info(`Assuming ${config.roleToAssume} with the job's OIDC token (audience ${config.audience}).`);
+  return assumeRoleWithOidc(
+    { ...config, roleToAssume: config.roleToAssume },
+    { getIdToken: (aud) => core.getIDToken(aud), setSecret: core.setSecret, sleep: runtime.sleep, info: core.info },
+  );
+}
+
+/** The account's alias, for people; optional, so a denial is not an error. */
+async function accountAlias(iam: IamApi): Promise<string | null> {
+  try {
+    return (await iam.listAccountAliases())[0] ?? null;
+  } catch (err) {
+    if (isAccessDenied(err)) {
+      core.info('iam:ListAccountAliases is not allowed; the account is shown by its ID.');
+      return null;
+    }
+    throw err;
+  }
+}
+
+/** Writes every report. Returns the failure message when the job should fail. */
+async function publish(result: ScanResult, config: Config, runtime: Runtime): Promise<string | undefined> {
+  const { judgement, account, inventory } = result;
+  const keyId = keyIdStyle(config);
+
+  const reportPath = await writeReport(buildReport(result), runtime.env);
+  const staleKeys = staleKeysJson(judgement.stale);
+  if (staleKeys.included < judgement.stale.length) {
+    core.warning(
+      `The stale-keys output lists ${count(staleKeys.included)} of ${count(judgement.stale.length)} stale keys to stay within GitHub's output size limit; the report file (report-path) has them all.`,
+    );
+  }
+  core.setOutput('account-id', account.id);
+  core.setOutput('scanned-users', inventory.userCount);
+  core.setOutput('scanned-keys', judgement.scannedKeys);
+  core.setOutput('stale-count', judgement.stale.length);
+  core.setOutput('due-soon-count', judgement.dueSoon.length);
+  core.setOutput('stale-keys', staleKeys.json);
+  core.setOutput('report-path', reportPath);
+
+  logFindings(result, keyId);
+  if (runtime.env.GITHUB_STEP_SUMMARY) {
+    await core.summary.addRaw(renderSummary(result, { keyId, reportPath })).write();
+  } else {
+    core.info('GITHUB_STEP_SUMMARY is not set: no job summary written.');
+  }
+
+  if (judgement.stale.length === 0) return undefined;
+  const message = failureMessage(result);
+  if (config.failOnStale) return message;
+  core.warning(`${message} (fail-on-stale is false).`);
+  return undefined;
+}
+
+function logFindings(result: ScanResult, keyId: KeyIdStyle): void {
+  const { judgement, inventory } = result;
+  core.info(
+    `${count(inventory.userCount)} users, ${count(judgement.scannedKeys)} keys scanned: ${count(judgement.stale.length)} stale, ${count(judgement.dueSoon.length)} due soon, ${count(judgement.excludedKeys)} excluded.`,
+  );
+  const shown = 50;
+  for (const f of judgement.stale.slice(0, shown)) {
+    core.info(
+      `  stale: ${f.user} ${keyLabel(f, keyId)} ${f.status}, ${f.ageDays ?? '?'} days old (${f.reasons.join(', ')})`,
+    );
+  }
+  if (judgement.stale.length > shown) core.info(`  …and ${count(judgement.stale.length - shown)} more in the summary.`);
+}
+
+/** `redact-key-ids: auto` redacts unless the event says the repository is private. */
+function keyIdStyle(config: Config): KeyIdStyle {
+  const repository = context.payload.repository as { private?: boolean; visibility?: string } | undefined;
+  const isPrivate =
+    repository?.private === true || repository?.visibility === 'private' || repository?.visibility === 'internal';
+  const redact = config.redactKeyIds === 'true' || (config.redactKeyIds === 'auto' && !isPrivate);
+  return redact ? redactKeyId : fullKeyId;
+}

@@ -1,0 +1,1060 @@
+/**
+ * Loopback fake of AWS IAM + STS speaking the AWS Query protocol (form-encoded
+ * requests, XML answers), for tests, the demo and benchmarks.
+ *
+ * One `node:http` server answers both services; the service is chosen by the
+ * `Version` parameter (2010-05-08 = IAM, 2011-06-15 = STS), so point both
+ * `AWS_ENDPOINT_URL_IAM` and `AWS_ENDPOINT_URL_STS` (or the clients' `endpoint`
+ * option) at {@link FakeAws.url}. Signatures are parsed but never verified.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+// ---------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------
+
+export interface FakeKeyLastUsed {
+  date: string;
+  service: string;
+  region: string;
+}
+
+export interface FakeKey {
+  /** e.g. 'AKIAEXAMPLEALICE0001' */
+  id: string;
+  status: 'Active' | 'Inactive';
+  /** ISO 8601, e.g. '2024-01-15T10:20:30Z' */
+  created: string;
+  /** Absent = never used. */
+  lastUsed?: FakeKeyLastUsed;
+}
+
+export interface FakeUser {
+  name: string;
+  /** Default: the oldest key's creation time, else 2020-01-01. */
+  created?: string;
+  /** Default '/'. */
+  path?: string;
+  keys: FakeKey[];
+}
+
+export interface FakeRootKey {
+  active: boolean;
+  created: string;
+  lastUsed?: FakeKeyLastUsed;
+}
+
+export interface FakeAccount {
+  /** e.g. '111111111111' */
+  accountId: string;
+  /** ListAccountAliases answers [] when absent. */
+  alias?: string;
+  /** Default 'aws'; used in ARNs. */
+  partition?: 'aws' | 'aws-cn' | 'aws-us-gov';
+  users: FakeUser[];
+  /** 0..2; goes in the report's `<root_account>` row and GetAccountSummary AccountAccessKeysPresent. */
+  rootKeys?: FakeRootKey[];
+  /** Root user creation time (report `<root_account>` row). Default 2015-01-01T00:00:00Z. */
+  created?: string;
+}
+
+export interface FakeReportOptions {
+  /**
+   * How many GenerateCredentialReport answers are not COMPLETE: the first is
+   * STARTED, any further ones INPROGRESS, then COMPLETE. Default 1 (STARTED, then
+   * COMPLETE on the next call). 0 = COMPLETE at once. While the report is being
+   * generated, a GetCredentialReport call also counts as a poll (it answers
+   * ReportInProgress while polls remain, else completes and serves the report),
+   * so clients that poll GetCredentialReport instead never loop forever.
+   */
+  inProgressPolls?: number;
+  /** Users as they were when the report was generated (report lag). Default: the live users at generation time. */
+  snapshotUsers?: FakeUser[];
+  /** GeneratedTime of the report; default: time of the COMPLETE generation. */
+  generatedAt?: string;
+  /** Raw CSV to serve instead of generating one. */
+  csv?: string;
+}
+
+export interface FakeAwsOptions {
+  account: FakeAccount;
+  /** Report behaviour. */
+  report?: FakeReportOptions;
+  /** IAM/STS actions that answer AccessDenied (HTTP 403). */
+  deny?: string[];
+  /**
+   * Per-action scripted error codes served (in order) before the real answer,
+   * e.g. `{ ListAccessKeys: ['Throttling', 'Throttling'] }`. See {@link ERRORS}
+   * for the known codes; unknown codes answer 400/Sender.
+   */
+  failures?: Record<string, string[]>;
+  /** Token bucket across all IAM requests: past `rate` requests/s with `burst` capacity, answer Throttling. */
+  throttle?: { rate: number; burst: number };
+  /** Latency in ms added before every IAM answer. Default 0. */
+  latencyMs?: number;
+  /** Page size cap for ListUsers / ListAccessKeys (MaxItems wins if smaller). Default 100. */
+  pageSize?: number;
+  /** Every truncated page is one item shorter than the page size (as IAM sometimes does). */
+  shortPages?: boolean;
+  /** STS: the `aud` the web identity token must carry; mismatch → InvalidIdentityToken. Default: any. */
+  expectedAudience?: string;
+  /** STS: the exact web identity token required. Default: any non-empty token. */
+  expectedToken?: string;
+}
+
+export interface RecordedRequest {
+  /** By Version param: 2010-05-08 = iam, 2011-06-15 = sts. */
+  service: 'iam' | 'sts';
+  action: string;
+  /** The decoded form body (plus any query string parameters), unmasked. */
+  params: Record<string, string>;
+  /** From the SigV4 `Credential=AKID/date/REGION/SERVICE/aws4_request`. */
+  accessKeyId?: string;
+  signingRegion?: string;
+  signingService?: string;
+  /** HTTP status answered. */
+  status: number;
+  errorCode?: string;
+  /** Date.now() when answered. */
+  at: number;
+}
+
+export interface IssuedCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+}
+
+export interface FakeAws {
+  /** 'http://127.0.0.1:PORT' */
+  url: string;
+  requests: RecordedRequest[];
+  /** Number of recorded requests, optionally only those for `action`. */
+  count(action?: string): number;
+  /** Requests answered Throttling (scripted or bucket). */
+  readonly throttled: number;
+  /** Credentials handed out by AssumeRoleWithWebIdentity (so tests can assert they never leak). */
+  issuedCredentials: IssuedCredentials[];
+  /** Live, mutable state; reassigning it is fine too. */
+  account: FakeAccount;
+  /** Live queue of scripted failures (per action); tests may push more between runs. */
+  failures: Record<string, string[]>;
+  /** Live set of denied actions. */
+  deny: Set<string>;
+  /** Forget the generated report (next GenerateCredentialReport starts over), optionally with new report options. */
+  resetReport(report?: FakeReportOptions): void;
+  /** Clear `requests` and the `throttled` counter. */
+  resetRequests(): void;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// Protocol constants and helpers
+// ---------------------------------------------------------------------------
+
+const IAM_VERSION = '2010-05-08';
+const STS_VERSION = '2011-06-15';
+const NAMESPACE = {
+  iam: `https://iam.amazonaws.com/doc/${IAM_VERSION}/`,
+  sts: `https://sts.amazonaws.com/doc/${STS_VERSION}/`,
+} as const;
+
+const IAM_ACTIONS = new Set([
+  'ListUsers',
+  'ListAccessKeys',
+  'GetAccessKeyLastUsed',
+  'GenerateCredentialReport',
+  'GetCredentialReport',
+  'ListAccountAliases',
+  'GetAccountSummary',
+]);
+const STS_ACTIONS = new Set(['AssumeRoleWithWebIdentity', 'GetCallerIdentity']);
+/** Actions the SDK sends without a SigV4 signature. */
+const UNSIGNED_ACTIONS = new Set(['AssumeRoleWithWebIdentity']);
+
+const DEFAULT_USER_CREATED = '2020-01-01T00:00:00Z';
+const DEFAULT_ROOT_CREATED = '2015-01-01T00:00:00Z';
+const DAY_MS = 86_400_000;
+
+/** Known error codes: HTTP status, fault type and a realistic default message. */
+export const ERRORS: Record<string, { status: number; type: 'Sender' | 'Receiver'; message: string }> = {
+  Throttling: { status: 400, type: 'Sender', message: 'Rate exceeded' },
+  ServiceFailure: {
+    status: 500,
+    type: 'Receiver',
+    message: 'The request processing has failed because of an unknown error, exception or failure.',
+  },
+  InternalFailure: { status: 500, type: 'Receiver', message: 'We encountered an internal error. Please try again.' },
+  ServiceUnavailable: { status: 503, type: 'Receiver', message: 'Service is unable to handle request.' },
+  LimitExceeded: {
+    status: 409,
+    type: 'Sender',
+    message: 'The request was rejected because it attempted to create resources beyond the current AWS account limits.',
+  },
+  InvalidIdentityToken: {
+    status: 400,
+    type: 'Sender',
+    message: 'No OpenIDConnect provider found in your account for https://token.actions.githubusercontent.com',
+  },
+  IDPCommunicationError: {
+    status: 400,
+    type: 'Sender',
+    message:
+      'The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.',
+  },
+  ExpiredTokenException: { status: 400, type: 'Sender', message: 'Token expired' },
+  AccessDenied: { status: 403, type: 'Sender', message: 'Access denied' },
+  InvalidClientTokenId: {
+    status: 403,
+    type: 'Sender',
+    message: 'The security token included in the request is invalid.',
+  },
+  MissingAuthenticationToken: { status: 403, type: 'Sender', message: 'Request is missing Authentication Token' },
+  ReportNotPresent: {
+    status: 410,
+    type: 'Sender',
+    message:
+      'The request was rejected because the credential report does not exist. To generate a credential report, use GenerateCredentialReport.',
+  },
+  ReportExpired: {
+    status: 410,
+    type: 'Sender',
+    message:
+      'The request was rejected because the most recent credential report has expired. To generate a new credential report, use GenerateCredentialReport.',
+  },
+  ReportInProgress: {
+    status: 404,
+    type: 'Sender',
+    message: 'The request was rejected because the credential report is still being generated.',
+  },
+  NoSuchEntity: { status: 404, type: 'Sender', message: 'The entity cannot be found.' },
+  ValidationError: { status: 400, type: 'Sender', message: 'Validation error' },
+  InvalidAction: { status: 400, type: 'Sender', message: 'The action is not valid for this web service.' },
+};
+
+/** An error answered as an `<ErrorResponse>`. */
+class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly type: 'Sender' | 'Receiver';
+  constructor(code: string, message?: string) {
+    const known = ERRORS[code];
+    super(message ?? known?.message ?? code);
+    this.code = code;
+    this.status = known?.status ?? 400;
+    this.type = known?.type ?? 'Sender';
+  }
+}
+
+/** XML-escapes text content and attribute values. */
+export function xmlEscape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c]};`);
+}
+
+/** `<name>escaped text</name>` (text) or `<name>…</name>` (pre-built children). */
+const tag = (name: string, text: string): string => `<${name}>${xmlEscape(text)}</${name}>`;
+const node = (name: string, children: string): string => `<${name}>${children}</${name}>`;
+const members = (items: string[]): string => items.map((i) => node('member', i)).join('');
+
+/** ISO 8601 in UTC without milliseconds, as IAM serializes timestamps: 2024-01-15T10:20:30Z. */
+function xmlTime(value: string | Date): string {
+  return toDate(value)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The credential report's date format: 2024-01-15T10:20:30+00:00. */
+function reportTime(value: string): string {
+  return toDate(value).toISOString().slice(0, 19) + '+00:00';
+}
+
+function toDate(value: string | Date): Date {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) throw new RangeError(`fake-aws: invalid date ${String(value)}`);
+  return date;
+}
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** Deterministic IAM-style unique id (e.g. AIDA + 17 chars) derived from `seed`. */
+function stableId(prefix: string, seed: string): string {
+  const digest = createHash('sha256').update(seed).digest();
+  let out = prefix;
+  for (let i = 0; i < 17; i++) out += ID_ALPHABET[digest[i]! % 32];
+  return out;
+}
+
+/** Random IAM-style id of `length` chars after `prefix`. */
+function randomId(prefix: string, length: number): string {
+  const bytes = randomBytes(length);
+  let out = prefix;
+  for (const b of bytes) out += ID_ALPHABET[b % 32];
+  return out;
+}
+
+const partitionOf = (account: FakeAccount): string => account.partition ?? 'aws';
+const userArn = (account: FakeAccount, user: Pick<FakeUser, 'name' | 'path'>): string =>
+  `arn:${partitionOf(account)}:iam::${account.accountId}:user${user.path ?? '/'}${user.name}`;
+
+function userCreated(user: FakeUser): string {
+  if (user.created) return user.created;
+  let oldest: number | undefined;
+  for (const key of user.keys) {
+    const t = toDate(key.created).getTime();
+    if (oldest === undefined || t < oldest) oldest = t;
+  }
+  return oldest === undefined ? DEFAULT_USER_CREATED : new Date(oldest).toISOString();
+}
+
+/** Keys in order of creation (stable for equal times). */
+function keysByCreation<K extends { created: string }>(keys: readonly K[]): K[] {
+  return keys
+    .map((key, i) => ({ key, i, t: toDate(key.created).getTime() }))
+    .sort((a, b) => a.t - b.t || a.i - b.i)
+    .map((e) => e.key);
+}
+
+// ---------------------------------------------------------------------------
+// Credential report CSV
+// ---------------------------------------------------------------------------
+
+export const CREDENTIAL_REPORT_COLUMNS = [
+  'user',
+  'arn',
+  'user_creation_time',
+  'password_enabled',
+  'password_last_used',
+  'password_last_changed',
+  'password_next_rotation',
+  'mfa_active',
+  'access_key_1_active',
+  'access_key_1_last_rotated',
+  'access_key_1_last_used_date',
+  'access_key_1_last_used_region',
+  'access_key_1_last_used_service',
+  'access_key_2_active',
+  'access_key_2_last_rotated',
+  'access_key_2_last_used_date',
+  'access_key_2_last_used_region',
+  'access_key_2_last_used_service',
+  'cert_1_active',
+  'cert_1_last_rotated',
+  'cert_2_active',
+  'cert_2_last_rotated',
+] as const;
+
+/** RFC 4180: quote only when needed. */
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** The five access_key_N_* cells for one slot. */
+function keySlot(key: { active: boolean; created: string; lastUsed?: FakeKeyLastUsed } | undefined): string[] {
+  if (!key) return ['false', 'N/A', 'N/A', 'N/A', 'N/A'];
+  const used = key.lastUsed;
+  return [
+    String(key.active),
+    reportTime(key.created),
+    used ? reportTime(used.date) : 'N/A',
+    used ? used.region : 'N/A',
+    used ? used.service : 'N/A',
+  ];
+}
+
+/**
+ * Builds the credential report CSV for `users` (default: the account's users,
+ * in the given order) plus the `<root_account>` row, as IAM does.
+ */
+export function credentialReportCsv(account: FakeAccount, users: FakeUser[] = account.users): string {
+  const partition = partitionOf(account);
+  const noCerts = ['false', 'N/A', 'false', 'N/A'];
+  const rows: string[][] = [[...CREDENTIAL_REPORT_COLUMNS]];
+
+  const rootKeys = keysByCreation(account.rootKeys ?? []);
+  rows.push([
+    '<root_account>',
+    `arn:${partition}:iam::${account.accountId}:root`,
+    reportTime(account.created ?? DEFAULT_ROOT_CREATED),
+    'not_supported',
+    'no_information',
+    'not_supported',
+    'not_supported',
+    'true',
+    ...keySlot(rootKeys[0]),
+    ...keySlot(rootKeys[1]),
+    ...noCerts,
+  ]);
+
+  for (const user of users) {
+    const keys = keysByCreation(user.keys).map((k) => ({ ...k, active: k.status === 'Active' }));
+    rows.push([
+      user.name,
+      userArn(account, user),
+      reportTime(userCreated(user)),
+      'false',
+      'N/A',
+      'N/A',
+      'N/A',
+      'false',
+      ...keySlot(keys[0]),
+      ...keySlot(keys[1]),
+      ...noCerts,
+    ]);
+  }
+  return rows.map((row) => row.map(csvField).join(',') + '\n').join('');
+}
+
+// ---------------------------------------------------------------------------
+// Deterministic seeding
+// ---------------------------------------------------------------------------
+
+/** mulberry32: tiny seeded PRNG returning floats in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * Seeds a large deterministic account: `users` users with 1 or 2 keys each;
+ * about `staleRatio` (default 0.05) of keys are older than `maxAgeDays`
+ * (default 90) relative to `now`, about 10% of keys are Inactive and about 20%
+ * never used. Stale keys are at least maxAgeDays+1 whole days old and fresh
+ * ones at most maxAgeDays-2, so the truth set does not depend on how a day
+ * boundary is counted (for maxAgeDays >= 2). `staleKeyIds` = active keys whose
+ * age in whole UTC days (floor((now - created) / 1 day)) is >= maxAgeDays, in
+ * account order (users in order, each user's keys in creation order).
+ */
+export function seedAccount(opts: {
+  users: number;
+  now: Date;
+  maxAgeDays?: number;
+  staleRatio?: number;
+  accountId?: string;
+  seed?: number;
+}): { account: FakeAccount; staleKeyIds: string[] } {
+  const { users: userCount, now } = opts;
+  const maxAgeDays = opts.maxAgeDays ?? 90;
+  const staleRatio = opts.staleRatio ?? 0.05;
+  const rand = mulberry32(opts.seed ?? 1);
+  const nowMs = now.getTime();
+  const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+  const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+  const prefixes = ['svc', 'ci', 'app', 'deploy', 'batch', 'etl', 'backup', 'report'] as const;
+  const services = ['s3', 'sts', 'ec2', 'dynamodb', 'sqs', 'lambda', 'iam'] as const;
+  const regions = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2'] as const;
+  const width = Math.max(5, String(userCount).length);
+
+  let keyCounter = 0;
+  const keyId = (): string => {
+    let serial = '';
+    for (let n = keyCounter++, i = 0; i < 6; i++, n = Math.floor(n / 32)) serial = ID_ALPHABET[n % 32] + serial;
+    let tail = '';
+    for (let i = 0; i < 10; i++) tail += ID_ALPHABET[Math.floor(rand() * 32)];
+    return `AKIA${serial}${tail}`;
+  };
+
+  const users: FakeUser[] = [];
+  const staleKeyIds: string[] = [];
+  for (let u = 0; u < userCount; u++) {
+    const keyCount = rand() < 0.3 ? 2 : 1;
+    const keys: FakeKey[] = [];
+    for (let k = 0; k < keyCount; k++) {
+      const stale = rand() < staleRatio;
+      const ageDays = stale ? int(maxAgeDays + 1, maxAgeDays + 400) : int(0, Math.max(0, maxAgeDays - 2));
+      // Random time of day inside the age's day, never in the future.
+      const createdMs = nowMs - ageDays * DAY_MS - Math.floor(rand() * (DAY_MS - 1000));
+      const status: FakeKey['status'] = rand() < 0.1 ? 'Inactive' : 'Active';
+      const key: FakeKey = { id: keyId(), status, created: iso(createdMs) };
+      if (rand() >= 0.2) {
+        const usedMs = createdMs + Math.floor(rand() * (nowMs - createdMs));
+        key.lastUsed = { date: iso(usedMs), service: pick(services), region: pick(regions) };
+      }
+      keys.push(key);
+    }
+    const sortedKeys = keysByCreation(keys);
+    for (const key of sortedKeys) {
+      const ageDays = Math.floor((nowMs - toDate(key.created).getTime()) / DAY_MS);
+      if (key.status === 'Active' && ageDays >= maxAgeDays) staleKeyIds.push(key.id);
+    }
+    const oldest = toDate(sortedKeys[0]!.created).getTime();
+    users.push({
+      name: `${pick(prefixes)}-${String(u).padStart(width, '0')}`,
+      path: '/',
+      created: iso(oldest - int(0, 30) * DAY_MS),
+      keys: sortedKeys,
+    });
+  }
+  return { account: { accountId: opts.accountId ?? '111111111111', users }, staleKeyIds };
+}
+
+// ---------------------------------------------------------------------------
+// Server
+// ---------------------------------------------------------------------------
+
+/** Lookup structures over the live account, rebuilt when it changes. */
+interface AccountIndex {
+  account: FakeAccount;
+  source: FakeUser[];
+  length: number;
+  /** Users sorted by name (ListUsers order). */
+  sorted: FakeUser[];
+  byName: Map<string, FakeUser>;
+  byKeyId: Map<string, { user: FakeUser; key: FakeKey }>;
+}
+
+function buildIndex(account: FakeAccount): AccountIndex {
+  const sorted = [...account.users].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = new Map<string, FakeUser>();
+  const byKeyId = new Map<string, { user: FakeUser; key: FakeKey }>();
+  for (const user of sorted) {
+    byName.set(user.name, user);
+    for (const key of user.keys) byKeyId.set(key.id, { user, key });
+  }
+  return { account, source: account.users, length: account.users.length, sorted, byName, byKeyId };
+}
+
+interface SigV4 {
+  accessKeyId: string;
+  region: string;
+  service: string;
+}
+
+/** Parses `AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, ...` (no verification). */
+function parseAuthorization(header: string | undefined): SigV4 | undefined {
+  const match = header && /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(header);
+  if (!match) return undefined;
+  return { accessKeyId: match[1]!, region: match[2]!, service: match[3]! };
+}
+
+interface Caller {
+  arn: string;
+  userId: string;
+  account: string;
+}
+
+interface Session extends IssuedCredentials {
+  arn: string;
+  userId: string;
+  account: string;
+}
+
+type ReportPhase =
+  | { phase: 'none' }
+  | { phase: 'generating'; pending: number }
+  | { phase: 'complete'; csv: string; generatedAt: string };
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Decodes a JWT's payload claims, or undefined if `token` is not a JWT. */
+function jwtClaims(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Opaque pagination marker for `kind` at `offset`. */
+const encodeMarker = (kind: string, offset: number): string =>
+  Buffer.from(`${kind}:${offset}`, 'utf8').toString('base64');
+
+function decodeMarker(kind: string, marker: string | undefined): number {
+  if (marker === undefined || marker === '') return 0;
+  const [k, n] = Buffer.from(marker, 'base64').toString('utf8').split(':');
+  const offset = Number(n);
+  if (k !== kind || !Number.isInteger(offset) || offset < 0) throw new ApiError('ValidationError', 'Invalid Marker.');
+  return offset;
+}
+
+/** Starts the fake on 127.0.0.1 with a free port. */
+export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
+  let account = options.account;
+  let reportOptions: FakeReportOptions = options.report ?? {};
+  let report: ReportPhase = { phase: 'none' };
+  let index: AccountIndex | undefined;
+  let throttled = 0;
+  const requests: RecordedRequest[] = [];
+  const issuedCredentials: IssuedCredentials[] = [];
+  const sessions = new Map<string, Session>();
+  const failures: Record<string, string[]> = Object.fromEntries(
+    Object.entries(options.failures ?? {}).map(([action, codes]) => [action, [...codes]]),
+  );
+  const deny = new Set(options.deny ?? []);
+  const pageSizeCap = options.pageSize ?? 100;
+  const bucket = options.throttle && {
+    rate: options.throttle.rate,
+    burst: options.throttle.burst,
+    tokens: options.throttle.burst,
+    last: Date.now(),
+  };
+
+  // -- account index ---------------------------------------------------------
+
+  /** The index, rebuilt if the account (or its user list) visibly changed or `force`. */
+  function getIndex(force = false): AccountIndex {
+    if (
+      force ||
+      !index ||
+      index.account !== account ||
+      index.source !== account.users ||
+      index.length !== account.users.length
+    ) {
+      index = buildIndex(account);
+    }
+    return index;
+  }
+
+  /** Live user by name (rebuilds the index once on a miss or stale hit). */
+  function findUser(name: string): FakeUser | undefined {
+    const hit = getIndex().byName.get(name);
+    if (hit && hit.name === name) return hit;
+    return getIndex(true).byName.get(name);
+  }
+
+  /** Live key by id (rebuilds the index once on a miss or stale hit). */
+  function findKey(id: string): { user: FakeUser; key: FakeKey } | undefined {
+    const hit = getIndex().byKeyId.get(id);
+    if (hit && hit.key.id === id && hit.user.keys.includes(hit.key)) return hit;
+    return getIndex(true).byKeyId.get(id);
+  }
+
+  // -- identity ----------------------------------------------------------------
+
+  function callerOf(accessKeyId: string | undefined): Caller {
+    const session = accessKeyId ? sessions.get(accessKeyId) : undefined;
+    if (session) return session;
+    const owned = accessKeyId ? getIndex().byKeyId.get(accessKeyId) : undefined;
+    if (owned) {
+      return {
+        arn: userArn(account, owned.user),
+        userId: stableId('AIDA', `${account.accountId}/${owned.user.name}`),
+        account: account.accountId,
+      };
+    }
+    return {
+      arn: `arn:${partitionOf(account)}:iam::${account.accountId}:user/fake-caller`,
+      userId: stableId('AIDA', `${account.accountId}/fake-caller`),
+      account: account.accountId,
+    };
+  }
+
+  function accessDenied(service: 'iam' | 'sts', action: string, params: Record<string, string>, caller: Caller) {
+    if (action === 'AssumeRoleWithWebIdentity') {
+      return new ApiError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
+    }
+    const resource = params.UserName ? userArn(account, findUser(params.UserName) ?? { name: params.UserName }) : '*';
+    return new ApiError(
+      'AccessDenied',
+      `User: ${caller.arn} is not authorized to perform: ${service}:${action} on resource: ${resource} ` +
+        `because no identity-based policy allows the ${service}:${action} action`,
+    );
+  }
+
+  // -- throttling ---------------------------------------------------------------
+
+  function takeToken(): boolean {
+    if (!bucket) return true;
+    const now = Date.now();
+    bucket.tokens = Math.min(bucket.burst, bucket.tokens + ((now - bucket.last) / 1000) * bucket.rate);
+    bucket.last = now;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  // -- paging -------------------------------------------------------------------
+
+  /** One page of `items` from the marker; honours MaxItems, the page size cap and shortPages. */
+  function page<T>(kind: string, items: readonly T[], params: Record<string, string>) {
+    let size = pageSizeCap;
+    if (params.MaxItems !== undefined) {
+      const maxItems = Number(params.MaxItems);
+      if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) {
+        throw new ApiError(
+          'ValidationError',
+          `1 validation error detected: Value '${params.MaxItems}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`,
+        );
+      }
+      size = Math.min(size, maxItems);
+    }
+    const offset = decodeMarker(kind, params.Marker);
+    const remaining = items.length - offset;
+    if (remaining <= size) {
+      return { items: items.slice(offset), truncated: false, xml: tag('IsTruncated', 'false') };
+    }
+    const take = options.shortPages ? Math.max(1, size - 1) : size;
+    return {
+      items: items.slice(offset, offset + take),
+      truncated: true,
+      xml: tag('IsTruncated', 'true') + tag('Marker', encodeMarker(kind, offset + take)),
+    };
+  }
+
+  // -- credential report ----------------------------------------------------------
+
+  function completeReport(): Extract<ReportPhase, { phase: 'complete' }> {
+    const done = {
+      phase: 'complete' as const,
+      csv: reportOptions.csv ?? credentialReportCsv(account, reportOptions.snapshotUsers ?? account.users),
+      generatedAt: xmlTime(reportOptions.generatedAt ?? new Date()),
+    };
+    report = done;
+    return done;
+  }
+
+  // -- actions --------------------------------------------------------------------
+
+  type Handler = (params: Record<string, string>, auth: SigV4 | undefined) => string;
+
+  const iam: Record<string, Handler> = {
+    ListUsers(params) {
+      let users = getIndex(!params.Marker).sorted;
+      const prefix = params.PathPrefix;
+      if (prefix && prefix !== '/') users = users.filter((u) => (u.path ?? '/').startsWith(prefix));
+      const p = page('users', users, params);
+      const list = p.items.map(
+        (u) =>
+          tag('Path', u.path ?? '/') +
+          tag('UserName', u.name) +
+          tag('UserId', stableId('AIDA', `${account.accountId}/${u.name}`)) +
+          tag('Arn', userArn(account, u)) +
+          tag('CreateDate', xmlTime(userCreated(u))),
+      );
+      return node('Users', members(list)) + p.xml;
+    },
+
+    ListAccessKeys(params, auth) {
+      const name = params.UserName;
+      if (!name) {
+        // IAM falls back to the calling user; only a signed-in IAM user has one.
+        const owned = auth ? getIndex().byKeyId.get(auth.accessKeyId) : undefined;
+        if (!owned)
+          throw new ApiError('ValidationError', 'Must specify userName when calling with non-User credentials');
+        params = { ...params, UserName: owned.user.name };
+      }
+      const userName = params.UserName!;
+      const user = findUser(userName);
+      if (!user) throw new ApiError('NoSuchEntity', `The user with name ${userName} cannot be found.`);
+      const p = page(`keys/${userName}`, keysByCreation(user.keys), params);
+      const list = p.items.map(
+        (k) =>
+          tag('UserName', user.name) +
+          tag('AccessKeyId', k.id) +
+          tag('Status', k.status) +
+          tag('CreateDate', xmlTime(k.created)),
+      );
+      return node('AccessKeyMetadata', members(list)) + p.xml;
+    },
+
+    GetAccessKeyLastUsed(params) {
+      const id = params.AccessKeyId;
+      if (!id) {
+        throw new ApiError(
+          'ValidationError',
+          "1 validation error detected: Value null at 'accessKeyId' failed to satisfy constraint: Member must not be null",
+        );
+      }
+      const found = findKey(id);
+      if (!found) throw new ApiError('NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
+      const used = found.key.lastUsed;
+      const lastUsed = used
+        ? tag('LastUsedDate', xmlTime(used.date)) + tag('ServiceName', used.service) + tag('Region', used.region)
+        : tag('ServiceName', 'N/A') + tag('Region', 'N/A');
+      return tag('UserName', found.user.name) + node('AccessKeyLastUsed', lastUsed);
+    },
+
+    GenerateCredentialReport() {
+      const polls = reportOptions.inProgressPolls ?? 1;
+      if (report.phase === 'none' && polls > 0) {
+        report = { phase: 'generating', pending: polls - 1 };
+        return tag('State', 'STARTED') + tag('Description', 'No report exists. Starting a new report generation task');
+      }
+      if (report.phase === 'generating' && report.pending > 0) {
+        report.pending -= 1;
+        return tag('State', 'INPROGRESS') + tag('Description', 'Report generation task is in progress');
+      }
+      if (report.phase !== 'complete') {
+        getIndex(true);
+        completeReport();
+      }
+      return tag('State', 'COMPLETE');
+    },
+
+    GetCredentialReport() {
+      if (report.phase === 'none') throw new ApiError('ReportNotPresent');
+      if (report.phase === 'generating' && report.pending > 0) {
+        report.pending -= 1;
+        throw new ApiError('ReportInProgress');
+      }
+      const done = report.phase === 'complete' ? report : completeReport();
+      return (
+        tag('Content', Buffer.from(done.csv, 'utf8').toString('base64')) +
+        tag('ReportFormat', 'text/csv') +
+        tag('GeneratedTime', done.generatedAt)
+      );
+    },
+
+    ListAccountAliases() {
+      return (
+        node('AccountAliases', members(account.alias ? [xmlEscape(account.alias)] : [])) + tag('IsTruncated', 'false')
+      );
+    },
+
+    GetAccountSummary() {
+      const users = account.users;
+      const summary: Record<string, number> = {
+        Users: users.length,
+        UsersQuota: 5000,
+        Groups: 0,
+        GroupsQuota: 300,
+        GroupsPerUserQuota: 10,
+        Roles: 1,
+        RolesQuota: 1000,
+        Policies: 0,
+        PoliciesQuota: 1500,
+        AccessKeysPerUserQuota: 2,
+        AccountAccessKeysPresent: (account.rootKeys?.length ?? 0) > 0 ? 1 : 0,
+        AccountMFAEnabled: 1,
+        AccountSigningCertificatesPresent: 0,
+        MFADevices: 0,
+        MFADevicesInUse: 0,
+        ServerCertificates: 0,
+        ServerCertificatesQuota: 20,
+        SigningCertificatesPerUserQuota: 2,
+      };
+      const entries = Object.entries(summary).map(([k, v]) => node('entry', tag('key', k) + tag('value', String(v))));
+      return node('SummaryMap', entries.join(''));
+    },
+  };
+
+  const sts: Record<string, Handler> = {
+    AssumeRoleWithWebIdentity(params) {
+      const roleArn = params.RoleArn ?? '';
+      const sessionName = params.RoleSessionName ?? '';
+      const token = params.WebIdentityToken ?? '';
+      for (const [field, value] of [
+        ['roleArn', roleArn],
+        ['roleSessionName', sessionName],
+        ['webIdentityToken', token],
+      ] as const) {
+        if (!value) {
+          throw new ApiError(
+            'ValidationError',
+            `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
+          );
+        }
+      }
+      const role = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
+      if (!role) throw new ApiError('ValidationError', `${roleArn} is invalid`);
+      const [, partition = 'aws', roleAccount = '', roleName = ''] = role;
+      if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+        throw new ApiError(
+          'ValidationError',
+          `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+        );
+      }
+      const duration = params.DurationSeconds === undefined ? 3600 : Number(params.DurationSeconds);
+      if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
+        throw new ApiError(
+          'ValidationError',
+          `1 validation error detected: Value '${params.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
+        );
+      }
+      if (options.expectedToken !== undefined && token !== options.expectedToken) {
+        throw new ApiError('InvalidIdentityToken', "Couldn't verify JWT signature");
+      }
+      const claims = jwtClaims(token);
+      if (options.expectedAudience !== undefined) {
+        if (!claims) {
+          throw new ApiError(
+            'InvalidIdentityToken',
+            'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)',
+          );
+        }
+        const aud = claims.aud;
+        const audiences = Array.isArray(aud) ? aud : [aud];
+        if (!audiences.includes(options.expectedAudience))
+          throw new ApiError('InvalidIdentityToken', 'Incorrect token audience');
+      }
+      if (claims && typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now()) {
+        throw new ApiError(
+          'ExpiredTokenException',
+          `Token expired: current date/time ${Math.floor(Date.now() / 1000)} must be before the expiration date/time ${claims.exp}`,
+        );
+      }
+
+      const credentials: IssuedCredentials = {
+        accessKeyId: randomId('ASIA', 16),
+        secretAccessKey: randomBytes(30).toString('base64'),
+        sessionToken: `FwoGZXIvYXdzE${randomBytes(240).toString('base64')}`,
+      };
+      const roleId = stableId('AROA', `${roleAccount}/${roleName}`);
+      const assumedArn = `arn:${partition}:sts::${roleAccount}:assumed-role/${roleName}/${sessionName}`;
+      issuedCredentials.push(credentials);
+      sessions.set(credentials.accessKeyId, {
+        ...credentials,
+        arn: assumedArn,
+        userId: `${roleId}:${sessionName}`,
+        account: roleAccount,
+      });
+
+      const audClaim = claims?.aud;
+      const audience =
+        typeof audClaim === 'string' ? audClaim : Array.isArray(audClaim) ? String(audClaim[0]) : 'sts.amazonaws.com';
+      const issuer = typeof claims?.iss === 'string' ? claims.iss : 'https://token.actions.githubusercontent.com';
+      const provider = `arn:${partition}:iam::${roleAccount}:oidc-provider/${issuer.replace(/^https:\/\//, '')}`;
+      const expiration = xmlTime(new Date(Date.now() + duration * 1000));
+      return (
+        node(
+          'Credentials',
+          tag('AccessKeyId', credentials.accessKeyId) +
+            tag('SecretAccessKey', credentials.secretAccessKey) +
+            tag('SessionToken', credentials.sessionToken) +
+            tag('Expiration', expiration),
+        ) +
+        tag('SubjectFromWebIdentityToken', typeof claims?.sub === 'string' ? claims.sub : 'unknown') +
+        node('AssumedRoleUser', tag('AssumedRoleId', `${roleId}:${sessionName}`) + tag('Arn', assumedArn)) +
+        tag('Provider', provider) +
+        tag('Audience', audience)
+      );
+    },
+
+    GetCallerIdentity(_params, auth) {
+      const caller = callerOf(auth?.accessKeyId);
+      return tag('UserId', caller.userId) + tag('Account', caller.account) + tag('Arn', caller.arn);
+    },
+  };
+
+  /** Runs one request's checks (scripted failures, throttle, deny) and its handler. */
+  function dispatch(service: 'iam' | 'sts', action: string, params: Record<string, string>, auth: SigV4 | undefined) {
+    const handler = (service === 'iam' ? iam : sts)[action];
+    if (!action || !handler || !(service === 'iam' ? IAM_ACTIONS : STS_ACTIONS).has(action)) {
+      throw new ApiError(
+        'InvalidAction',
+        `Could not find operation ${action || '(none)'} for version ${service === 'iam' ? IAM_VERSION : STS_VERSION}`,
+      );
+    }
+    if (!auth && !UNSIGNED_ACTIONS.has(action)) throw new ApiError('MissingAuthenticationToken');
+    const scripted = failures[action]?.shift();
+    if (scripted !== undefined) {
+      if (scripted === 'AccessDenied') throw accessDenied(service, action, params, callerOf(auth?.accessKeyId));
+      throw new ApiError(scripted);
+    }
+    if (service === 'iam' && !takeToken()) throw new ApiError('Throttling');
+    if (deny.has(action)) throw accessDenied(service, action, params, callerOf(auth?.accessKeyId));
+    return handler(params, auth);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const params: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) params[k] = v;
+    for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) params[k] = v;
+
+    const service = params.Version === STS_VERSION ? 'sts' : 'iam';
+    const action = params.Action ?? '';
+    const auth = parseAuthorization(req.headers.authorization);
+    const requestId = randomUUID();
+    const ns = NAMESPACE[service];
+
+    if (service === 'iam' && options.latencyMs) await sleep(options.latencyMs);
+
+    let status = 200;
+    let errorCode: string | undefined;
+    let body: string;
+    try {
+      const result = dispatch(service, action, params, auth);
+      body =
+        `<${action}Response xmlns="${ns}">` +
+        node(`${action}Result`, result) +
+        node('ResponseMetadata', tag('RequestId', requestId)) +
+        `</${action}Response>`;
+    } catch (err) {
+      const error = err instanceof ApiError ? err : new ApiError('InternalFailure', String(err));
+      status = error.status;
+      errorCode = error.code;
+      if (error.code === 'Throttling') throttled += 1;
+      body =
+        `<ErrorResponse xmlns="${ns}">` +
+        node('Error', tag('Type', error.type) + tag('Code', error.code) + tag('Message', error.message)) +
+        tag('RequestId', requestId) +
+        `</ErrorResponse>`;
+    }
+
+    requests.push({
+      service,
+      action,
+      params,
+      ...(auth && { accessKeyId: auth.accessKeyId, signingRegion: auth.region, signingService: auth.service }),
+      status,
+      ...(errorCode !== undefined && { errorCode }),
+      at: Date.now(),
+    });
+    const payload = `<?xml version="1.0" encoding="UTF-8"?>\n${body}\n`;
+    res.writeHead(status, {
+      'content-type': 'text/xml',
+      'content-length': Buffer.byteLength(payload),
+      'x-amzn-RequestId': requestId,
+    });
+    res.end(payload);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(String(err));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    count: (action) => (action === undefined ? requests.length : requests.filter((r) => r.action === action).length),
+    get throttled() {
+      return throttled;
+    },
+    issuedCredentials,
+    get account() {
+      return account;
+    },
+    set account(next: FakeAccount) {
+      account = next;
+      index = undefined;
+    },
+    failures,
+    deny,
+    resetReport(next) {
+      report = { phase: 'none' };
+      if (next) reportOptions = next;
+    },
+    resetRequests() {
+      requests.length = 0;
+      throttled = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

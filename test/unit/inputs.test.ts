@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { InputError, partitionOfRegion, readConfig } from '../../src/inputs.js';
+
+const reader = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? '';
+const problems = (inputs: Record<string, string>): string[] => {
+  try {
+    readConfig(reader(inputs));
+  } catch (err) {
+    if (err instanceof InputError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected an InputError');
+};
+
+describe('readConfig', () => {
+  it('applies every documented default', () => {
+    expect(readConfig(reader({}))).toEqual({
+      roleToAssume: null,
+      awsRegion: 'us-east-1',
+      partition: 'aws',
+      audience: 'sts.amazonaws.com',
+      roleSessionName: 'iam-stale-keys',
+      roleDurationSeconds: 900,
+      policy: { maxAgeDays: 90, maxUnusedDays: 0, warnDays: 14, includeInactive: false, excludeUsers: [] },
+      scanMethod: 'auto',
+      failOnStale: true,
+      redactKeyIds: 'auto',
+    });
+  });
+
+  it('reads every input when set', () => {
+    const config = readConfig(
+      reader({
+        'role-to-assume': 'arn:aws-cn:iam::222222222222:role/security/iam-stale-keys',
+        'aws-region': 'cn-northwest-1',
+        audience: 'sts.amazonaws.com.cn',
+        'role-session-name': 'scan@weekly',
+        'role-duration-seconds': '3600',
+        'max-age-days': '30',
+        'max-unused-days': '45',
+        'warn-days': '0',
+        'include-inactive': 'TRUE',
+        'exclude-users': 'svc-*, ci-bot\n\n  break-glass ',
+        'scan-method': 'api',
+        'fail-on-stale': 'False',
+        'redact-key-ids': 'true',
+      }),
+    );
+    expect(config).toEqual({
+      roleToAssume: 'arn:aws-cn:iam::222222222222:role/security/iam-stale-keys',
+      awsRegion: 'cn-northwest-1',
+      partition: 'aws-cn',
+      audience: 'sts.amazonaws.com.cn',
+      roleSessionName: 'scan@weekly',
+      roleDurationSeconds: 3600,
+      policy: {
+        maxAgeDays: 30,
+        maxUnusedDays: 45,
+        warnDays: 0,
+        includeInactive: true,
+        excludeUsers: ['svc-*', 'ci-bot', 'break-glass'],
+      },
+      scanMethod: 'api',
+      failOnStale: false,
+      redactKeyIds: 'true',
+    });
+  });
+
+  it('defaults the audience to the China one in a China region', () => {
+    expect(readConfig(reader({ 'aws-region': 'cn-north-1' })).audience).toBe('sts.amazonaws.com.cn');
+  });
+
+  it.each([
+    ['max-age-days', 'ninety', 'Input "max-age-days" must be a whole number of days from 1 to 3650, got "ninety".'],
+    ['max-age-days', '0', 'from 1 to 3650, got "0"'],
+    ['max-age-days', '3651', 'from 1 to 3650, got "3651"'],
+    ['max-age-days', '12.5', 'got "12.5"'],
+    ['max-age-days', '-1', 'got "-1"'],
+    [
+      'max-unused-days',
+      '4000',
+      'Input "max-unused-days" must be a whole number of days (0 turns the check off) from 0 to 3650',
+    ],
+    ['warn-days', 'soon', 'Input "warn-days" must be a whole number'],
+    [
+      'role-duration-seconds',
+      '600',
+      'Input "role-duration-seconds" must be a whole number of seconds from 900 to 43200, got "600"',
+    ],
+    ['role-duration-seconds', '43201', 'got "43201"'],
+    ['role-session-name', 'x', 'Input "role-session-name" must be 2 to 64 characters'],
+    ['role-session-name', 'has space', 'got "has space"'],
+    ['role-session-name', 'a'.repeat(65), 'must be 2 to 64'],
+    [
+      'aws-region',
+      'US East',
+      'Input "aws-region" must be an AWS region such as us-east-1 or cn-north-1, got "US East"',
+    ],
+    ['audience', 'two words', 'Input "audience" must be an OIDC audience'],
+    [
+      'role-to-assume',
+      'iam-stale-keys',
+      'Input "role-to-assume" must be an IAM role ARN such as arn:aws:iam::111111111111:role/iam-stale-keys, got "iam-stale-keys"',
+    ],
+    ['role-to-assume', 'arn:aws:iam::11111111111:role/x', 'must be an IAM role ARN'],
+    ['role-to-assume', 'arn:aws:iam::111111111111:user/alice', 'must be an IAM role ARN'],
+    ['include-inactive', 'yes', 'Input "include-inactive" must be true or false, got "yes"'],
+    ['fail-on-stale', 'maybe', 'Input "fail-on-stale" must be true or false, got "maybe"'],
+    ['scan-method', 'report', 'Input "scan-method" must be one of auto, credential-report, api, got "report"'],
+    ['redact-key-ids', 'yes', 'Input "redact-key-ids" must be one of auto, true, false, got "yes"'],
+    ['exclude-users', 'svc-*, bad name', 'Input "exclude-users" has "bad name", which is not an IAM user name or glob'],
+  ])('rejects %s = %j', (name, value, message) => {
+    expect(problems({ [name]: value }).join('\n')).toContain(message);
+  });
+
+  it('rejects a role in another partition than the region', () => {
+    expect(problems({ 'role-to-assume': 'arn:aws-cn:iam::222222222222:role/r', 'aws-region': 'us-east-1' })).toEqual([
+      'Input "role-to-assume" is in partition aws-cn but "aws-region" us-east-1 is in aws: set aws-region to a region of the role\'s partition (cn-north-1 or cn-northwest-1).',
+    ]);
+  });
+
+  it('rejects warn-days that would make every key due soon', () => {
+    expect(problems({ 'max-age-days': '30', 'warn-days': '30' })[0]).toMatch(
+      /"warn-days" \(30\) must be smaller than "max-age-days" \(30\)/,
+    );
+  });
+
+  it('reports every bad input at once', () => {
+    const err = (() => {
+      try {
+        readConfig(reader({ 'max-age-days': 'x', 'scan-method': 'y', 'fail-on-stale': 'z' }));
+      } catch (e) {
+        return e as InputError;
+      }
+    })();
+    expect(err?.problems).toHaveLength(3);
+    expect(err?.message).toMatch(/^3 inputs are invalid:\n- Input "max-age-days"/);
+  });
+});
+
+describe('partitionOfRegion', () => {
+  it('knows the three partitions', () => {
+    expect(
+      ['us-east-1', 'eu-central-2', 'cn-north-1', 'cn-northwest-1', 'us-gov-west-1'].map(partitionOfRegion),
+    ).toEqual(['aws', 'aws', 'aws-cn', 'aws-cn', 'aws-us-gov']);
+  });
+});

@@ -1,0 +1,219 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { IamApi, LiveKey } from '../../src/aws/iam.js';
+import { flaggedUsers, judge, type Policy } from '../../src/core/judge.js';
+import { takeInventory, type InventoryDeps } from '../../src/inventory.js';
+
+const now = new Date('2026-11-21T08:00:00Z');
+const policy: Policy = { maxAgeDays: 90, maxUnusedDays: 0, warnDays: 14, includeInactive: false, excludeUsers: [] };
+const iso = (daysAgo: number) =>
+  new Date(now.getTime() - daysAgo * 86_400_000).toISOString().replace('.000Z', '+00:00');
+
+const HEADER =
+  'user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated';
+const row = (user: string, k1: [boolean, number] | null, k2: [boolean, number] | null = null) =>
+  [
+    user,
+    `arn:aws:iam::111111111111:user/${user}`,
+    iso(900),
+    'false,N/A,N/A,N/A,false',
+    ...[k1, k2].map((k) => (k ? `${k[0]},${iso(k[1])},${iso(1)},us-east-1,s3` : 'false,N/A,N/A,N/A,N/A')),
+    'false,N/A,false,N/A',
+  ].join(',');
+
+const error = (name: string, status: number) =>
+  Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });
+
+function fakeIam(over: Partial<IamApi> & { live?: Record<string, LiveKey[] | null>; csv?: string } = {}) {
+  const live = over.live ?? {};
+  const api: IamApi = {
+    generateCredentialReport: vi.fn(async () => 'COMPLETE' as const),
+    getCredentialReport: vi.fn(async () => ({ csv: over.csv ?? '', generatedAt: new Date('2026-11-21T05:00:00Z') })),
+    listUserNames: vi.fn(async () => Object.keys(live)),
+    listAccessKeys: vi.fn(async (user: string) => (user in live ? live[user]! : null)),
+    getAccessKeyLastUsed: vi.fn(async () => ({
+      date: new Date('2026-11-20T00:00:00Z'),
+      service: 'iam',
+      region: 'us-west-2',
+    })),
+    listAccountAliases: vi.fn(async () => []),
+    rootAccessKeysPresent: vi.fn(async () => false),
+    ...over,
+  };
+  return api;
+}
+
+function deps(iam: IamApi, over: Partial<InventoryDeps> = {}): InventoryDeps {
+  return {
+    iam,
+    sleep: vi.fn(async () => {}),
+    usersToConfirm: (keys) => flaggedUsers(judge(keys, policy, now)),
+    info: () => {},
+    warning: vi.fn(),
+    ...over,
+  };
+}
+
+const liveKey = (user: string, id: string, daysAgo: number, status: 'Active' | 'Inactive' = 'Active'): LiveKey => ({
+  user,
+  accessKeyId: id,
+  status,
+  createDate: new Date(iso(daysAgo)),
+});
+
+describe('inventory by credential report', () => {
+  const csv = [
+    HEADER,
+    row('<root_account>', null),
+    row('old', [true, 200]),
+    row('rotated', [true, 150]),
+    row('gone', [true, 120]),
+    row('fresh', [true, 5], [true, 30]),
+  ].join('\n');
+
+  it('confirms only the flagged users live, and trusts the live state', async () => {
+    const iam = fakeIam({
+      csv,
+      live: {
+        old: [liveKey('old', 'AKIAOLD0000000000001', 200)],
+        // Rotated since the report: the old key is gone, a new one exists.
+        rotated: [liveKey('rotated', 'AKIAROTATED000000002', 0)],
+        fresh: [],
+      },
+    });
+    const inv = await takeInventory('credential-report', deps(iam));
+    expect(iam.listAccessKeys).toHaveBeenCalledTimes(3);
+    expect(
+      vi
+        .mocked(iam.listAccessKeys)
+        .mock.calls.map((c) => c[0])
+        .sort(),
+    ).toEqual(['gone', 'old', 'rotated']);
+    expect(inv).toMatchObject({ method: 'credential-report', userCount: 4, confirmedUsers: 3 });
+
+    const stale = judge(inv.keys, policy, now).stale;
+    expect(stale.map((f) => [f.user, f.accessKeyId])).toEqual([['old', 'AKIAOLD0000000000001']]);
+    // Last use of a key the report knows comes from the report; of a new key, from IAM.
+    expect(inv.keys.find((k) => k.user === 'old')).toMatchObject({
+      lastUsedService: 's3',
+      lastUsedRegion: 'us-east-1',
+    });
+    expect(inv.keys.find((k) => k.user === 'rotated')).toMatchObject({
+      lastUsedService: 'iam',
+      lastUsedRegion: 'us-west-2',
+    });
+    expect(iam.getAccessKeyLastUsed).toHaveBeenCalledTimes(1);
+    // Unflagged users keep their report keys, without IDs.
+    expect(inv.keys.filter((k) => k.user === 'fresh').map((k) => k.accessKeyId)).toEqual([null, null]);
+  });
+
+  it('polls with a growing pause until the report is complete', async () => {
+    const states = ['STARTED', 'INPROGRESS', 'INPROGRESS', 'COMPLETE'] as const;
+    let i = 0;
+    const iam = fakeIam({ csv: HEADER, generateCredentialReport: vi.fn(async () => states[i++]!) });
+    const d = deps(iam);
+    await takeInventory('credential-report', d);
+    expect(iam.generateCredentialReport).toHaveBeenCalledTimes(4);
+    expect(vi.mocked(d.sleep).mock.calls).toEqual([[500], [1000], [2000]]);
+  });
+
+  it('waits out LimitExceeded and a report that expired between calls', async () => {
+    let calls = 0;
+    const iam = fakeIam({
+      csv: HEADER,
+      generateCredentialReport: vi.fn(async () => {
+        if (calls++ === 0) throw error('LimitExceededException', 409);
+        return 'COMPLETE' as const;
+      }),
+    });
+    const get = iam.getCredentialReport;
+    let gets = 0;
+    iam.getCredentialReport = vi.fn(async () => {
+      if (gets++ === 0) throw error('CredentialReportExpiredException', 410);
+      return get();
+    });
+    await expect(takeInventory('credential-report', deps(iam))).resolves.toMatchObject({ userCount: 0 });
+    expect(iam.generateCredentialReport).toHaveBeenCalledTimes(3);
+  });
+
+  it('gives up with a clear error when the report never completes', async () => {
+    const iam = fakeIam({ generateCredentialReport: vi.fn(async () => 'INPROGRESS' as const) });
+    await expect(takeInventory('credential-report', deps(iam, { reportTimeoutMs: 10_000 }))).rejects.toThrow(
+      /The credential report was not ready after \d+ s.*set scan-method to api/,
+    );
+    expect(vi.mocked(iam.generateCredentialReport).mock.calls.length).toBeLessThan(10);
+  });
+
+  it('fails with the permissions to grant when the report is denied and scan-method asks for it', async () => {
+    const iam = fakeIam({ generateCredentialReport: vi.fn(async () => Promise.reject(error('AccessDenied', 403))) });
+    await expect(takeInventory('credential-report', deps(iam))).rejects.toThrow(
+      /The credential report was denied: AccessDenied happened\. Grant iam:GenerateCredentialReport and iam:GetCredentialReport/,
+    );
+    expect(iam.listUserNames).not.toHaveBeenCalled();
+  });
+
+  it('falls back to the API in auto when the report is denied, and says so', async () => {
+    const iam = fakeIam({
+      getCredentialReport: vi.fn(async () => Promise.reject(error('AccessDenied', 403))),
+      live: { old: [liveKey('old', 'AKIAOLD0000000000001', 200)] },
+    });
+    const d = deps(iam);
+    const inv = await takeInventory('auto', d);
+    expect(inv.method).toBe('api');
+    expect(inv.notes[0]).toMatch(/^The credential report was denied/);
+    expect(d.warning).toHaveBeenCalledWith(inv.notes[0]);
+  });
+
+  it('does not fall back on other errors', async () => {
+    const iam = fakeIam({
+      generateCredentialReport: vi.fn(async () => Promise.reject(error('ServiceFailureException', 500))),
+    });
+    await expect(takeInventory('auto', deps(iam))).rejects.toThrow('ServiceFailureException happened');
+    expect(iam.listUserNames).not.toHaveBeenCalled();
+  });
+});
+
+describe('inventory by API', () => {
+  it('lists every user and key with last use, and the root key from the account summary', async () => {
+    const iam = fakeIam({
+      live: {
+        a: [liveKey('a', 'AKIAA000000000000001', 100), liveKey('a', 'AKIAA000000000000002', 1, 'Inactive')],
+        b: [],
+        c: null,
+      },
+      rootAccessKeysPresent: vi.fn(async () => true),
+    });
+    const inv = await takeInventory('api', deps(iam));
+    expect(inv).toMatchObject({ method: 'api', userCount: 3, reportGeneratedAt: null });
+    expect(inv.keys.map((k) => [k.user, k.accessKeyId, k.status, k.lastUsedService])).toEqual([
+      ['a', 'AKIAA000000000000001', 'Active', 'iam'],
+      ['a', 'AKIAA000000000000002', 'Inactive', 'iam'],
+      ['<root_account>', null, 'Active', null],
+    ]);
+    expect(iam.generateCredentialReport).not.toHaveBeenCalled();
+  });
+
+  it('notes that root keys were not checked when the account summary is denied', async () => {
+    const iam = fakeIam({ rootAccessKeysPresent: vi.fn(async () => Promise.reject(error('AccessDenied', 403))) });
+    const inv = await takeInventory('api', deps(iam));
+    expect(inv.notes).toEqual(['Root access keys were not checked: iam:GetAccountSummary was denied.']);
+  });
+
+  it('never runs more than the concurrency limit of per-user calls at once', async () => {
+    let running = 0;
+    let peak = 0;
+    const live = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`u${i}`, [] as LiveKey[]]));
+    const iam = fakeIam({
+      live,
+      listAccessKeys: vi.fn(async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 1));
+        running--;
+        return [];
+      }),
+    });
+    await takeInventory('api', deps(iam, { concurrency: 4 }));
+    expect(iam.listAccessKeys).toHaveBeenCalledTimes(50);
+    expect(peak).toBe(4);
+  });
+});

@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { judge, type Policy } from '../../src/core/judge.js';
+import { byteLength, escapeMarkdown, fitLines } from '../../src/core/markdown.js';
+import { fullKeyId, redactKeyId } from '../../src/core/present.js';
+import { buildReport, failureMessage, staleKeysJson } from '../../src/core/report.js';
+import type { ScanResult } from '../../src/core/scan.js';
+import { renderSummary } from '../../src/core/summary.js';
+import type { AccessKey } from '../../src/model.js';
+
+const now = new Date('2026-11-21T08:00:00Z');
+const daysAgo = (n: number) => new Date(now.getTime() - n * 86_400_000);
+const policy: Policy = { maxAgeDays: 90, maxUnusedDays: 0, warnDays: 14, includeInactive: false, excludeUsers: [] };
+
+function key(user: string, ageDays: number, over: Partial<AccessKey> = {}): AccessKey {
+  return {
+    user,
+    accessKeyId: `AKIA${String(ageDays).padStart(4, '0')}${user.replace(/\W/g, '').toUpperCase().padEnd(12, 'Q').slice(0, 12)}`,
+    status: 'Active',
+    createDate: daysAgo(ageDays),
+    lastUsedDate: daysAgo(2),
+    lastUsedService: 's3',
+    lastUsedRegion: 'eu-west-1',
+    root: false,
+    ...over,
+  };
+}
+
+function result(keys: AccessKey[], p: Policy = policy, alias: string | null = 'prod'): ScanResult {
+  return {
+    account: {
+      id: '111111111111',
+      alias,
+      partition: 'aws',
+      callerArn: 'arn:aws:sts::111111111111:assumed-role/iam-stale-keys/run',
+    },
+    inventory: {
+      method: 'credential-report',
+      userCount: new Set(keys.map((k) => k.user)).size,
+      keys,
+      reportGeneratedAt: new Date('2026-11-21T05:00:00Z'),
+      confirmedUsers: 2,
+      notes: [],
+    },
+    judgement: judge(keys, p, now),
+    policy: p,
+    now,
+  };
+}
+
+describe('escapeMarkdown', () => {
+  it('keeps table cells intact and markup inert', () => {
+    expect(escapeMarkdown('a|b `c` *d* _e_ [f](g) <img src=x> & h\ni')).toBe(
+      'a\\|b \\`c\\` \\*d\\* \\_e\\_ \\[f\\](g) \\<img src=x\\> &amp; h i',
+    );
+  });
+});
+
+describe('fitLines', () => {
+  it('keeps every line that fits and says how many more', () => {
+    const lines = Array.from({ length: 10 }, (_, i) => `line ${i}`);
+    const out = fitLines(lines, 40, (n) => `+${n}`);
+    expect(out).toEqual(['line 0', 'line 1', 'line 2', 'line 3', 'line 4', '+5']);
+    expect(byteLength(out.join('\n'))).toBeLessThanOrEqual(40);
+    expect(fitLines(lines, 1000, (n) => `+${n}`)).toEqual(lines);
+  });
+});
+
+describe('renderSummary', () => {
+  it('shows stale keys oldest first with last use and reason, and due-soon keys', () => {
+    const md = renderSummary(
+      result([
+        key('alice', 213),
+        key('bob', 95, { lastUsedDate: null, lastUsedService: null, lastUsedRegion: null }),
+        key('carol', 80),
+        key('dave', 3),
+      ]),
+      { keyId: fullKeyId },
+    );
+    expect(md).toContain('## Stale AWS access keys: prod (111111111111)');
+    expect(md).toContain('❌ **2 access keys are stale.** Scanned 4 users and 4 keys.');
+    const rows = md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| User') && !l.startsWith('| ---'));
+    expect(rows[0]).toBe(
+      '| alice | `AKIA0213ALICEQQQQQQQ` | Active | 213 | 2026-11-19 | s3 | eu-west-1 | older than 90 days |',
+    );
+    expect(rows[1]).toBe('| bob | `AKIA0095BOBQQQQQQQQQ` | Active | 95 | never | — | — | older than 90 days |');
+    expect(md).toContain('### Due soon (1)');
+    expect(rows[2]).toBe('| carol | `AKIA0080CAROLQQQQQQQ` | 80 | 10 | 2026-09-02 |');
+    expect(md).not.toContain('dave');
+    expect(md).toContain('IAM credential report generated 2026-11-21 05:00 UTC');
+  });
+
+  it('redacts key IDs when asked', () => {
+    const md = renderSummary(result([key('alice', 213)]), { keyId: redactKeyId });
+    expect(md).toContain('`AKIA…QQQQ`');
+    expect(md).not.toContain('AKIA0213ALICE');
+  });
+
+  it('escapes user names', () => {
+    const md = renderSummary(result([key('a|b_c*', 200)]), { keyId: fullKeyId });
+    expect(md).toContain('| a\\|b\\_c\\* |');
+  });
+
+  it('says all clear in one line when nothing is stale', () => {
+    const md = renderSummary(result([key('alice', 10)], policy, null), { keyId: fullKeyId });
+    expect(md).toContain('## Stale AWS access keys: 111111111111');
+    expect(md).toContain('✅ No stale access keys. Scanned 1 user and 1 key.');
+    expect(md).not.toContain('### Stale keys');
+  });
+
+  it('stays under the budget and says how many more, pointing at the report', () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => key(`user-${i}`, 100 + (i % 300)));
+    const md = renderSummary(result(keys), { keyId: fullKeyId, reportPath: '/tmp/r.json', budgetBytes: 100_000 });
+    expect(byteLength(md)).toBeLessThanOrEqual(100_000);
+    expect(md).toMatch(/_…and [\d,]+ more \(see report-path: \/tmp\/r\.json\)\._/);
+    const full = renderSummary(result(keys), { keyId: fullKeyId });
+    expect(byteLength(full)).toBeLessThanOrEqual(1_000_000);
+    expect(byteLength(full)).toBeGreaterThan(900_000);
+  });
+
+  it('mentions root keys, exclusions and notes', () => {
+    const r = result([key('<root_account>', 500, { accessKeyId: null, root: true }), key('svc-x', 300)], {
+      ...policy,
+      excludeUsers: ['svc-*'],
+    });
+    r.inventory.notes.push('The credential report was denied.');
+    const md = renderSummary(r, { keyId: fullKeyId });
+    expect(md).toContain('| \\<root\\_account\\> | `root access key` | Active | 500 |');
+    expect(md).toContain('1 key of 1 user excluded');
+    expect(md).toContain('- Excluded users: svc-x.');
+    expect(md).toContain('- The credential report was denied.');
+  });
+});
+
+describe('failureMessage', () => {
+  it('says how many keys are older than the threshold', () => {
+    expect(failureMessage(result([key('a', 100), key('b', 200), key('c', 300)], policy, null))).toBe(
+      '3 access keys in account 111111111111 are older than 90 days',
+    );
+    expect(failureMessage(result([key('a', 100)]))).toBe(
+      '1 access key in account prod (111111111111) is older than 90 days',
+    );
+  });
+
+  it('breaks mixed reasons down', () => {
+    const p = { ...policy, maxUnusedDays: 30 };
+    const keys = [
+      key('<root_account>', 500, { root: true, accessKeyId: null }),
+      key('a', 100),
+      key('both', 100, { lastUsedDate: null }),
+      key('b', 40, { lastUsedDate: daysAgo(35) }),
+    ];
+    // Each key is counted once, under its gravest reason.
+    expect(failureMessage(result(keys, p, null))).toBe(
+      '4 access keys in account 111111111111 are stale: 1 of the root user, 2 older than 90 days, 1 unused for 30 days or more',
+    );
+  });
+});
+
+describe('machine-readable results', () => {
+  it('lists stale keys with full IDs and ISO dates', () => {
+    const { json, included } = staleKeysJson(result([key('alice', 213)]).judgement.stale);
+    expect(included).toBe(1);
+    expect(JSON.parse(json)).toEqual([
+      {
+        user: 'alice',
+        accessKeyId: 'AKIA0213ALICEQQQQQQQ',
+        status: 'Active',
+        createDate: daysAgo(213).toISOString(),
+        ageDays: 213,
+        lastUsedDate: daysAgo(2).toISOString(),
+        lastUsedService: 's3',
+        lastUsedRegion: 'eu-west-1',
+        reasons: ['age'],
+      },
+    ]);
+  });
+
+  it('cuts the output at its budget and stays valid JSON', () => {
+    const stale = result(Array.from({ length: 100 }, (_, i) => key(`u${i}`, 100 + i))).judgement.stale;
+    const { json, included } = staleKeysJson(stale, 2_000);
+    expect(json.length).toBeLessThanOrEqual(2_000);
+    expect(JSON.parse(json)).toHaveLength(included);
+    expect(included).toBeGreaterThan(0);
+    expect(included).toBeLessThan(100);
+  });
+
+  it('builds a report of the whole scan', () => {
+    const report = buildReport(result([key('alice', 213), key('carol', 80), key('dave', 3)]));
+    expect(report).toMatchObject({
+      schemaVersion: 1,
+      account: { id: '111111111111', alias: 'prod', label: 'prod (111111111111)' },
+      scan: { method: 'credential-report', credentialReportGeneratedAt: '2026-11-21T05:00:00.000Z', users: 3, keys: 3 },
+      counts: { stale: 1, dueSoon: 1, excludedKeys: 0, excludedUsers: 0 },
+    });
+    expect(report.keys).toHaveLength(3);
+    expect(report.dueSoon[0]).toMatchObject({ user: 'carol', daysLeft: 10 });
+  });
+});
