@@ -13,8 +13,10 @@ import type { Sleep } from './retry.js';
 export interface InventoryDeps {
   iam: IamApi;
   sleep: Sleep;
-  /** Given the keys in the report, the users worth confirming live (those with a stale or due-soon key). */
+  /** Given keys, the users worth a closer look (those with a stale or due-soon key). */
   usersToConfirm: (keys: readonly AccessKey[]) => Set<string>;
+  /** Whether the judgement depends on last use (`max-unused-days` is on). Otherwise last use is only fetched for flagged keys. */
+  lastUseMatters: boolean;
   info: (message: string) => void;
   warning: (message: string) => void;
   /** Concurrent IAM calls for per-user work. */
@@ -177,22 +179,30 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
   const users = await deps.iam.listUserNames();
   deps.info(`Listed ${users.length} IAM users; listing their keys.`);
   const limit = pLimit(deps.concurrency ?? DEFAULT_CONCURRENCY);
-  const perUser = await Promise.all(
-    users.map((user) =>
-      limit(async () => {
-        const live = (await deps.iam.listAccessKeys(user)) ?? [];
-        const keys: AccessKey[] = [];
-        for (const key of live) {
-          const use = await deps.iam.getAccessKeyLastUsed(key.accessKeyId);
-          keys.push(
-            fromLive(key, { lastUsedDate: use.date, lastUsedService: use.service, lastUsedRegion: use.region }),
-          );
-        }
-        return keys;
-      }),
-    ),
-  );
-  const keys = perUser.flat();
+  const live = (
+    await Promise.all(users.map((user) => limit(async () => (await deps.iam.listAccessKeys(user)) ?? [])))
+  ).flat();
+  const keys = live.map((key) => fromLive(key, { lastUsedDate: null, lastUsedService: null, lastUsedRegion: null }));
+
+  // Last use costs one call a key: make it only where it can change a verdict or will be shown.
+  const withLastUse = new Set<AccessKey>();
+  const fetchLastUse = (targets: AccessKey[]) =>
+    Promise.all(
+      targets
+        .filter((key) => !withLastUse.has(key))
+        .map((key) =>
+          limit(async () => {
+            withLastUse.add(key);
+            const use = await deps.iam.getAccessKeyLastUsed(key.accessKeyId!);
+            key.lastUsedDate = use.date;
+            key.lastUsedService = use.service;
+            key.lastUsedRegion = use.region;
+          }),
+        ),
+    );
+  if (deps.lastUseMatters) await fetchLastUse(keys.filter((k) => k.status === 'Active'));
+  const flagged = deps.usersToConfirm(keys);
+  await fetchLastUse(keys.filter((k) => flagged.has(k.user)));
 
   // ListUsers does not include the root user; the account summary says whether it has keys.
   try {
@@ -213,5 +223,5 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
     notes.push('Root access keys were not checked: iam:GetAccountSummary was denied.');
   }
 
-  return { method: 'api', userCount: users.length, keys, reportGeneratedAt: null, confirmedUsers: 0, notes };
+  return { method: 'api', userCount: users.length, keys, reportGeneratedAt: null, confirmedUsers: flagged.size, notes };
 }

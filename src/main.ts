@@ -55,6 +55,7 @@ async function scan(config: Config, runtime: Runtime): Promise<ScanResult> {
     iam,
     sleep: runtime.sleep,
     usersToConfirm: (keys) => flaggedUsers(judge(keys, config.policy, now)),
+    lastUseMatters: config.policy.maxUnusedDays > 0,
     info: core.info,
     warning: core.warning,
   });

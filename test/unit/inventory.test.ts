@@ -47,6 +47,7 @@ function deps(iam: IamApi, over: Partial<InventoryDeps> = {}): InventoryDeps {
     iam,
     sleep: vi.fn(async () => {}),
     usersToConfirm: (keys) => flaggedUsers(judge(keys, policy, now)),
+    lastUseMatters: false,
     info: () => {},
     warning: vi.fn(),
     ...over,
@@ -190,6 +191,26 @@ describe('inventory by API', () => {
       ['<root_account>', null, 'Active', null],
     ]);
     expect(iam.generateCredentialReport).not.toHaveBeenCalled();
+  });
+
+  it('asks for last use only of flagged keys unless max-unused-days needs it for all', async () => {
+    const live = {
+      old: [liveKey('old', 'AKIAOLD0000000000001', 100)],
+      fresh: [liveKey('fresh', 'AKIAFRESH00000000001', 10), liveKey('fresh', 'AKIAFRESH00000000002', 20, 'Inactive')],
+    };
+    const lean = fakeIam({ live });
+    await takeInventory('api', deps(lean));
+    expect(vi.mocked(lean.getAccessKeyLastUsed).mock.calls).toEqual([['AKIAOLD0000000000001']]);
+
+    const full = fakeIam({ live });
+    const inv = await takeInventory('api', deps(full, { lastUseMatters: true }));
+    expect(
+      vi
+        .mocked(full.getAccessKeyLastUsed)
+        .mock.calls.map((c) => c[0])
+        .sort(),
+    ).toEqual(['AKIAFRESH00000000001', 'AKIAOLD0000000000001']);
+    expect(inv.keys.find((k) => k.accessKeyId === 'AKIAFRESH00000000001')?.lastUsedService).toBe('iam');
   });
 
   it('notes that root keys were not checked when the account summary is denied', async () => {
