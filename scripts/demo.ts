@@ -6,13 +6,14 @@
 import { startFakeAws } from '../test/fakes/aws.js';
 import { demoAccount } from '../test/fakes/demo-account.js';
 import { startFakeOidc } from '../test/fakes/oidc.js';
-import { runActionWith } from '../test/helpers/action-process.js';
+import { runActionWith, visibleLog } from '../test/helpers/action-process.js';
 
 const aws = await startFakeAws({ account: demoAccount(), expectedAudience: 'sts.amazonaws.com' });
 const oidc = await startFakeOidc();
 try {
   const run = await runActionWith(process.execPath, {
-    inputs: { 'role-to-assume': 'arn:aws:iam::111111111111:role/iam-stale-keys', 'max-age-days': '90' },
+    // No GitHub here: the demo shows the scan; `npm test` exercises the tracking issue.
+    inputs: { 'role-to-assume': 'arn:aws:iam::111111111111:role/iam-stale-keys', 'max-age-days': '90', issue: 'false' },
     env: {
       AWS_ENDPOINT_URL_IAM: aws.url,
       AWS_ENDPOINT_URL_STS: aws.url,
@@ -24,9 +25,9 @@ try {
   const rule = '─'.repeat(72);
   console.log(`${rule}\nJob log\n${rule}`);
   console.log(
-    run.stdout
+    visibleLog(run)
       .split('\n')
-      .filter((line) => !line.startsWith('::add-mask::') && !line.startsWith('::debug::') && line.trim() !== '')
+      .filter((line) => !line.startsWith('::debug::') && line.trim() !== '')
       .join('\n'),
   );
   console.log(`${rule}\nJob summary (GITHUB_STEP_SUMMARY)\n${rule}\n${run.summary}`);

@@ -22,6 +22,16 @@ export interface Config {
   scanMethod: ScanMethodInput;
   failOnStale: boolean;
   redactKeyIds: RedactMode;
+  issue: IssueConfig;
+}
+
+export interface IssueConfig {
+  enabled: boolean;
+  token: string;
+  titleTemplate: string;
+  labels: string[];
+  assignees: string[];
+  closeResolved: boolean;
 }
 
 /** One or more bad inputs; the message names each input, the value and what is expected. */
@@ -103,6 +113,8 @@ export function readConfig(read: InputReader): Config {
   const failOnStale = p.boolean('fail-on-stale', true);
   const redactKeyIds = p.oneOf('redact-key-ids', 'auto', ['auto', 'true', 'false'] as const);
 
+  const issue = readIssueInputs(p, problems);
+
   if (problems.length > 0) throw new InputError(problems);
   return {
     roleToAssume,
@@ -115,7 +127,47 @@ export function readConfig(read: InputReader): Config {
     scanMethod,
     failOnStale,
     redactKeyIds,
+    issue,
   };
+}
+
+const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+
+function readIssueInputs(p: Parser, problems: string[]): IssueConfig {
+  const enabled = p.boolean('issue', true);
+  const token = p.raw('github-token');
+  const titleTemplate = p.raw('issue-title') || 'Stale AWS access keys in {account}';
+  const labels = p.list('issue-labels', 'security,stale-access-keys');
+  const assignees = p.list('issue-assignees');
+  const closeResolved = p.boolean('close-resolved-issue', true);
+  if (!enabled) return { enabled, token, titleTemplate, labels, assignees, closeResolved };
+
+  if (token === '') {
+    problems.push(
+      'Input "github-token" is empty: leave it at its default (${{ github.token }}), pass a token with issues: write, or set issue to false.',
+    );
+  }
+  if (titleTemplate.length > 200) {
+    problems.push(`Input "issue-title" must be at most 200 characters, got ${titleTemplate.length}.`);
+  }
+  if (labels.length === 0) {
+    problems.push(
+      'Input "issue-labels" needs at least one label: the tracking issue is found by its labels. Leave it at its default (security,stale-access-keys), or set issue to false.',
+    );
+  }
+  for (const label of labels) {
+    if (label.length > 50) problems.push(`Input "issue-labels" has "${label}", longer than GitHub's 50 characters.`);
+  }
+  for (const login of assignees) {
+    if (!GITHUB_LOGIN.test(login.replace(/^@/, ''))) {
+      problems.push(
+        `Input "issue-assignees" has "${login}", which is not a GitHub login: give logins separated by commas or newlines.`,
+      );
+    }
+  }
+  if (assignees.length > 10)
+    problems.push(`Input "issue-assignees" lists ${assignees.length} people; GitHub assigns at most 10.`);
+  return { enabled, token, titleTemplate, labels, assignees: assignees.map((a) => a.replace(/^@/, '')), closeResolved };
 }
 
 /** Small typed readers that record a problem instead of throwing, so every bad input is reported at once. */
@@ -175,8 +227,8 @@ class Parser {
   }
 
   /** Items separated by commas or newlines, trimmed, empties dropped. */
-  list(name: string): string[] {
-    return this.raw(name)
+  list(name: string, fallback = ''): string[] {
+    return (this.raw(name) || fallback)
       .split(/[,\n]/)
       .map((s) => s.trim())
       .filter(Boolean);

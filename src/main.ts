@@ -3,7 +3,6 @@
  * own module; this file only wires them together and reports a failure once.
  */
 import * as core from '@actions/core';
-import { context } from '@actions/github';
 import { assumeRoleWithOidc, getCallerIdentity, type AwsCredentials } from './aws/credentials.js';
 import { isAccessDenied } from './aws/errors.js';
 import { createIam, type IamApi } from './aws/iam.js';
@@ -13,11 +12,14 @@ import { accountLabel, fullKeyId, keyLabel, redactKeyId, type KeyIdStyle } from 
 import { buildReport, failureMessage, staleKeysJson } from './core/report.js';
 import type { ScanResult } from './core/scan.js';
 import { renderSummary } from './core/summary.js';
+import { runContext, type RunContext } from './github/context.js';
+import { createIssuesApi } from './github/issues.js';
 import { readConfig, type Config } from './inputs.js';
 import { takeInventory } from './inventory.js';
 import type { Account } from './model.js';
 import { sleep as realSleep, type Sleep } from './retry.js';
 import { writeReport } from './sinks/files.js';
+import { isForbiddenIntegration, syncTrackingIssue, type TrackingOutcome } from './sinks/tracking-issue.js';
 
 export interface Runtime {
   now: () => Date;
@@ -30,6 +32,7 @@ const defaultRuntime: Runtime = { now: () => new Date(), sleep: realSleep, env: 
 export async function run(runtime: Runtime = defaultRuntime): Promise<void> {
   try {
     const config = readConfig((name) => core.getInput(name));
+    if (config.issue.token) core.setSecret(config.issue.token);
     const result = await scan(config, runtime);
     const failure = await publish(result, config, runtime);
     if (failure) core.setFailed(failure);
@@ -88,10 +91,11 @@ async function accountAlias(iam: IamApi): Promise<string | null> {
   }
 }
 
-/** Writes every report. Returns the failure message when the job should fail. */
+/** Writes every report and runs every sink. Returns the failure message when the job should fail. */
 async function publish(result: ScanResult, config: Config, runtime: Runtime): Promise<string | undefined> {
   const { judgement, account, inventory } = result;
-  const keyId = keyIdStyle(config);
+  const run = runContext(runtime.env);
+  const keyId = keyIdStyle(config, run);
 
   const reportPath = await writeReport(buildReport(result), runtime.env);
   const staleKeys = staleKeysJson(judgement.stale);
@@ -107,10 +111,15 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   core.setOutput('due-soon-count', judgement.dueSoon.length);
   core.setOutput('stale-keys', staleKeys.json);
   core.setOutput('report-path', reportPath);
-
   logFindings(result, keyId);
+
+  const issue = await trackInIssue(result, config, run, keyId, runtime);
+  core.setOutput('issue-number', issue.number ?? '');
+  core.setOutput('issue-url', issue.url ?? '');
+  core.setOutput('issue-action', issue.action);
+
   if (runtime.env.GITHUB_STEP_SUMMARY) {
-    await core.summary.addRaw(renderSummary(result, { keyId, reportPath })).write();
+    await core.summary.addRaw(renderSummary(result, { keyId, reportPath, issue })).write();
   } else {
     core.info('GITHUB_STEP_SUMMARY is not set: no job summary written.');
   }
@@ -120,6 +129,49 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   if (config.failOnStale) return message;
   core.warning(`${message} (fail-on-stale is false).`);
   return undefined;
+}
+
+const NO_ISSUE: TrackingOutcome = { action: 'none', number: null, url: null };
+
+/** The tracking issue. A failure here is reported once, as a warning, and never hides the scan. */
+async function trackInIssue(
+  result: ScanResult,
+  config: Config,
+  run: RunContext,
+  keyId: KeyIdStyle,
+  runtime: Runtime,
+): Promise<TrackingOutcome> {
+  if (!config.issue.enabled) return NO_ISSUE;
+  if (!run.owner || !run.repo) {
+    core.warning('GITHUB_REPOSITORY is not set, so no tracking issue was opened or updated.');
+    return NO_ISSUE;
+  }
+  const api = createIssuesApi({
+    token: config.issue.token,
+    owner: run.owner,
+    repo: run.repo,
+    baseUrl: run.apiUrl,
+    sleep: runtime.sleep,
+    info: core.info,
+  });
+  try {
+    return await syncTrackingIssue(
+      api,
+      result,
+      { ...config.issue, titleTemplate: config.issue.titleTemplate, keyId, runUrl: run.runUrl },
+      { info: core.info, warning: core.warning },
+    );
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    if (isForbiddenIntegration(err)) {
+      core.warning(
+        `The token cannot write issues (${text}), so the tracking issue was not updated. Grant the job "permissions: issues: write", or set issue to false.`,
+      );
+    } else {
+      core.warning(`Could not update the tracking issue: ${text}. The scan's results above are complete.`);
+    }
+    return NO_ISSUE;
+  }
 }
 
 function logFindings(result: ScanResult, keyId: KeyIdStyle): void {
@@ -137,10 +189,7 @@ function logFindings(result: ScanResult, keyId: KeyIdStyle): void {
 }
 
 /** `redact-key-ids: auto` redacts unless the event says the repository is private. */
-function keyIdStyle(config: Config): KeyIdStyle {
-  const repository = context.payload.repository as { private?: boolean; visibility?: string } | undefined;
-  const isPrivate =
-    repository?.private === true || repository?.visibility === 'private' || repository?.visibility === 'internal';
-  const redact = config.redactKeyIds === 'true' || (config.redactKeyIds === 'auto' && !isPrivate);
+function keyIdStyle(config: Config, run: RunContext): KeyIdStyle {
+  const redact = config.redactKeyIds === 'true' || (config.redactKeyIds === 'auto' && !run.repositoryIsPrivate);
   return redact ? redactKeyId : fullKeyId;
 }

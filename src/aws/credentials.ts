@@ -35,6 +35,8 @@ export interface SignInDeps {
 
 /** Errors from STS that are worth another try: the well-known AWS action retries these too. */
 function retryableAssume(err: unknown): boolean {
+  // A wrong audience or a missing identity provider will not fix itself.
+  if (/audience|no openid connect provider/i.test(errorMessage(err))) return false;
   return awsErrorCode(err) === 'InvalidIdentityToken' || isTransient(err);
 }
 

@@ -13,6 +13,8 @@ export interface SummaryOptions {
   /** Where the full JSON report was written, for "and N more" lines. */
   reportPath?: string;
   budgetBytes?: number;
+  /** The tracking issue, when there is one. */
+  issue?: { action: string; number: number | null; url: string | null };
 }
 
 export function renderSummary(result: ScanResult, options: SummaryOptions): string {
@@ -27,6 +29,9 @@ export function renderSummary(result: ScanResult, options: SummaryOptions): stri
     head.push(`❌ **${plural(stale, 'access key is', 'access keys are')} stale.** ${scanned(result)}`);
   }
   head.push('', thresholds(result));
+  if (options.issue?.number && options.issue.url) {
+    head.push('', `Tracking issue: [#${options.issue.number}](${options.issue.url}) (${options.issue.action}).`);
+  }
 
   const method = methodSection(result);
   const fixed = byteLength(head.join('\n')) + byteLength(method.join('\n')) + 200;

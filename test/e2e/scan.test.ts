@@ -6,7 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAws, seedAccount, type FakeAws, type FakeAwsOptions } from '../fakes/aws.js';
 import { demoAccount, DEMO_STALE_KEY_IDS } from '../fakes/demo-account.js';
+import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { startFakeOidc, type FakeOidc } from '../fakes/oidc.js';
+import { JOB_TOKEN, visibleLog } from '../helpers/action-process.js';
 import { runAction, type ActionRun } from '../helpers/run-action.js';
 
 const ROLE = 'arn:aws:iam::111111111111:role/iam-stale-keys';
@@ -17,34 +19,35 @@ afterEach(async () => {
 
 async function fakes(
   options: Partial<FakeAwsOptions> = {},
-): Promise<{ aws: FakeAws; oidc: FakeOidc; env: Record<string, string> }> {
+): Promise<{ aws: FakeAws; oidc: FakeOidc; github: FakeGithub; env: Record<string, string> }> {
   const aws = await startFakeAws({ account: demoAccount(), ...options });
   const oidc = await startFakeOidc();
+  const github = await startFakeGithub({ private: true });
   stop.push(
     () => aws.close(),
     () => oidc.close(),
+    () => github.close(),
   );
   return {
     aws,
     oidc,
+    github,
     env: {
       AWS_ENDPOINT_URL_IAM: aws.url,
       AWS_ENDPOINT_URL_STS: aws.url,
       ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
+      GITHUB_API_URL: github.url,
+      GITHUB_REPOSITORY: `${github.owner}/${github.repo}`,
     },
   };
 }
 
 /** No credential, token or session key may reach anything a person or a later step reads. */
 function expectNoSecrets(run: ActionRun, aws: FakeAws, oidc: FakeOidc): void {
-  // `::add-mask::` lines are how a secret is masked: the runner consumes them and never shows them.
-  const log = run.stdout
-    .split('\n')
-    .filter((line) => !line.startsWith('::add-mask::'))
-    .join('\n');
-  const seen = [log, run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n');
+  const seen = [visibleLog(run), run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n');
   const secrets = [
+    JOB_TOKEN,
     oidc.requestToken,
     ...oidc.issuedTokens,
     ...aws.issuedCredentials.flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken]),
@@ -308,13 +311,14 @@ describe('bad inputs', () => {
       'Input "role-to-assume" is in partition aws but "aws-region" cn-north-1 is in aws-cn',
     ],
   ])('%j fails fast with a clear message and makes no request', async (inputs, message) => {
-    const { env, aws, oidc } = await fakes();
+    const { env, aws, oidc, github } = await fakes();
     const run = await runAction({ inputs: { 'role-to-assume': ROLE, ...inputs }, env });
     expect(run.exitCode).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toContain(message);
     expect(aws.requests).toEqual([]);
     expect(oidc.requests).toEqual([]);
+    expect(github.requests).toEqual([]);
     expect(run.outputs).toEqual({});
     expect(run.summary).toBe('');
   });

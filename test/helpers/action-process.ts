@@ -6,9 +6,27 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
 
 export const DIST = resolve(import.meta.dirname, '../../dist/index.js');
+
+/** The job token the runner would pass for `${{ github.token }}`. A secret: tests assert it never leaks. */
+export const JOB_TOKEN = 'ghs_e2eJobToken0000000000000000000000';
+
+/** The runner sets every input, with action.yml's default where the workflow gives none. */
+function defaultInputs(): Record<string, string> {
+  const action = parse(readFileSync(resolve(import.meta.dirname, '../../action.yml'), 'utf8')) as {
+    inputs: Record<string, { default?: string }>;
+  };
+  return Object.fromEntries(
+    Object.entries(action.inputs).map(([name, spec]) => [
+      name,
+      (spec.default ?? '').replace('${{ github.token }}', JOB_TOKEN),
+    ]),
+  );
+}
 
 export interface ActionRun {
   exitCode: number | null;
@@ -29,6 +47,14 @@ export interface RunOptions {
   /** The event payload's repository (for `redact-key-ids: auto`). */
   repository?: { private: boolean; full_name?: string };
   timeoutMs?: number;
+}
+
+/** The log as a person sees it: `::add-mask::` lines are consumed by the runner and never shown. */
+export function visibleLog(run: Pick<ActionRun, 'stdout'>): string {
+  return run.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
 }
 
 /** Parses `GITHUB_OUTPUT` (`name<<DELIMITER\nvalue\nDELIMITER`). */
@@ -84,7 +110,9 @@ export async function runActionWith(node: string, options: RunOptions = {}): Pro
     AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
   };
-  for (const [name, value] of Object.entries(options.inputs ?? {})) env[`INPUT_${name.toUpperCase()}`] = value;
+  for (const [name, value] of Object.entries({ ...defaultInputs(), ...options.inputs })) {
+    env[`INPUT_${name.toUpperCase()}`] = value;
+  }
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;

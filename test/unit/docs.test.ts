@@ -33,10 +33,11 @@ describe('action.yml and README agree', () => {
   });
 
   it('documents every input the code reads, with the same defaults', () => {
+    // The runner passes every input with its action.yml default: those must make a valid config.
     const read = new Set<string>();
     readConfig((name) => {
       read.add(name);
-      return '';
+      return (action.inputs[name]?.default ?? '').replace('${{ github.token }}', 'ghs_token');
     });
     expect(new Set(Object.keys(action.inputs))).toEqual(read);
     const documented = tableUnder('Inputs');

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, partitionOfRegion, readConfig } from '../../src/inputs.js';
 
-const reader = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? '';
+/** Like the runner: the job token is always passed unless a workflow blanks it. */
+const reader =
+  (inputs: Record<string, string>) =>
+  (name: string): string =>
+    inputs[name] ?? (name === 'github-token' ? 'ghs_token' : '');
 const problems = (inputs: Record<string, string>): string[] => {
   try {
     readConfig(reader(inputs));
@@ -25,6 +29,14 @@ describe('readConfig', () => {
       scanMethod: 'auto',
       failOnStale: true,
       redactKeyIds: 'auto',
+      issue: {
+        enabled: true,
+        token: 'ghs_token',
+        titleTemplate: 'Stale AWS access keys in {account}',
+        labels: ['security', 'stale-access-keys'],
+        assignees: [],
+        closeResolved: true,
+      },
     });
   });
 
@@ -44,6 +56,12 @@ describe('readConfig', () => {
         'scan-method': 'api',
         'fail-on-stale': 'False',
         'redact-key-ids': 'true',
+        'github-token': 'ghp_other',
+        issue: 'true',
+        'issue-title': 'Keys of {account}',
+        'issue-labels': 'sec\naws-keys',
+        'issue-assignees': '@octocat, hubot',
+        'close-resolved-issue': 'false',
       }),
     );
     expect(config).toEqual({
@@ -63,6 +81,14 @@ describe('readConfig', () => {
       scanMethod: 'api',
       failOnStale: false,
       redactKeyIds: 'true',
+      issue: {
+        enabled: true,
+        token: 'ghp_other',
+        titleTemplate: 'Keys of {account}',
+        labels: ['sec', 'aws-keys'],
+        assignees: ['octocat', 'hubot'],
+        closeResolved: false,
+      },
     });
   });
 
@@ -108,6 +134,13 @@ describe('readConfig', () => {
     ['fail-on-stale', 'maybe', 'Input "fail-on-stale" must be true or false, got "maybe"'],
     ['scan-method', 'report', 'Input "scan-method" must be one of auto, credential-report, api, got "report"'],
     ['redact-key-ids', 'yes', 'Input "redact-key-ids" must be one of auto, true, false, got "yes"'],
+    ['github-token', ' ', 'Input "github-token" is empty'],
+    ['issue', 'on', 'Input "issue" must be true or false, got "on"'],
+    ['issue-labels', ' , ', 'Input "issue-labels" needs at least one label'],
+    ['issue-labels', 'x'.repeat(51), "longer than GitHub's 50 characters"],
+    ['issue-assignees', 'not a login', 'Input "issue-assignees" has "not a login"'],
+    ['issue-title', 't'.repeat(201), 'Input "issue-title" must be at most 200 characters'],
+    ['close-resolved-issue', 'nope', 'Input "close-resolved-issue" must be true or false'],
     ['exclude-users', 'svc-*, bad name', 'Input "exclude-users" has "bad name", which is not an IAM user name or glob'],
   ])('rejects %s = %j', (name, value, message) => {
     expect(problems({ [name]: value }).join('\n')).toContain(message);
@@ -135,6 +168,12 @@ describe('readConfig', () => {
     })();
     expect(err?.problems).toHaveLength(3);
     expect(err?.message).toMatch(/^3 inputs are invalid:\n- Input "max-age-days"/);
+  });
+});
+
+describe('issue inputs', () => {
+  it('are not checked when issue is false', () => {
+    expect(readConfig(reader({ issue: 'false', 'github-token': '', 'issue-labels': ',' })).issue.enabled).toBe(false);
   });
 });
 

@@ -1,0 +1,176 @@
+/**
+ * Keeps one open tracking issue per repository and account: finds it by label and hidden marker,
+ * then carries out the plan from core/tracking.ts, one write at a time. Overlapping runs converge
+ * to exactly one open issue.
+ */
+import type { IssueRecord, IssuesApi } from '../github/issues.js';
+import type { KeyIdStyle } from '../core/present.js';
+import type { ScanResult } from '../core/scan.js';
+import { parseMarker, planTracking, type RenderContext, type TrackedIssue } from '../core/tracking.js';
+
+export type IssueAction = 'created' | 'updated' | 'unchanged' | 'closed' | 'none';
+
+export interface TrackingOutcome {
+  action: IssueAction;
+  number: number | null;
+  url: string | null;
+}
+
+export interface TrackingOptions {
+  titleTemplate: string;
+  labels: string[];
+  assignees: string[];
+  closeResolved: boolean;
+  keyId: KeyIdStyle;
+  runUrl: string | null;
+}
+
+export interface TrackingLog {
+  info: (message: string) => void;
+  warning: (message: string) => void;
+}
+
+interface Found {
+  /** Open tracking issues of the account, oldest first. */
+  open: IssueRecord[];
+  /** The account's most recently closed tracking issue that was not a duplicate. */
+  previous: IssueRecord | null;
+}
+
+async function find(
+  api: IssuesApi,
+  labels: readonly string[],
+  accountId: string,
+  state: 'open' | 'all',
+): Promise<Found> {
+  const mine = (await api.listIssues(labels, state)).filter((i) => parseMarker(i.body)?.account === accountId);
+  const closed = mine.filter((i) => i.state === 'closed' && i.stateReason !== 'duplicate');
+  return { open: mine.filter((i) => i.state === 'open'), previous: closed.at(-1) ?? null };
+}
+
+export async function syncTrackingIssue(
+  api: IssuesApi,
+  result: ScanResult,
+  options: TrackingOptions,
+  log: TrackingLog,
+): Promise<TrackingOutcome> {
+  const accountId = result.account.id;
+  const found = await find(api, options.labels, accountId, 'all');
+  const open = await keepOldest(api, found.open, log);
+  const ctx: RenderContext = {
+    keyId: options.keyId,
+    runUrl: options.runUrl,
+    previous: found.previous ? { number: found.previous.number, url: found.previous.url } : null,
+  };
+  const plan = planTracking(result, open, options, ctx);
+
+  switch (plan.action) {
+    case 'none':
+      return { action: 'none', number: null, url: null };
+    case 'unchanged':
+      log.info(`Tracking issue #${plan.issue.number} is up to date.`);
+      return outcome('unchanged', plan.issue);
+    case 'update':
+      await api.updateIssue(plan.issue.number, { body: plan.body });
+      if (plan.comment) await api.addComment(plan.issue.number, plan.comment);
+      log.info(`Updated tracking issue #${plan.issue.number}${plan.comment ? ' and commented on what changed' : ''}.`);
+      return outcome('updated', plan.issue);
+    case 'close':
+      await api.addComment(plan.issue.number, plan.comment);
+      await api.updateIssue(plan.issue.number, { state: 'closed', stateReason: 'completed' });
+      log.info(`Closed tracking issue #${plan.issue.number}: no stale keys remain.`);
+      return outcome('closed', plan.issue);
+    case 'create': {
+      // An issue opened without its labels (no permission to set them) is not found by label: look once more.
+      const unlabeled = (await find(api, [], accountId, 'open')).open[0];
+      if (unlabeled) return syncExisting(api, result, unlabeled, options, ctx, log);
+      const created = await create(api, plan.title, plan.body, options, log);
+      log.info(`Opened tracking issue #${created.number}.`);
+      // A run for the same account may have opened one at the same time. Every run closes only
+      // its own issue when an older one exists, so overlapping runs converge on the oldest.
+      const oldest = (await find(api, options.labels, accountId, 'open')).open[0];
+      if (oldest && oldest.number < created.number) {
+        await closeAsDuplicate(api, created.number, oldest.number, log);
+        return syncExisting(api, result, oldest, options, ctx, log);
+      }
+      return outcome('created', created);
+    }
+  }
+}
+
+/** Brings an issue found late (or kept over ours) up to date. */
+async function syncExisting(
+  api: IssuesApi,
+  result: ScanResult,
+  issue: TrackedIssue & { url: string },
+  options: TrackingOptions,
+  ctx: RenderContext,
+  log: TrackingLog,
+): Promise<TrackingOutcome> {
+  const plan = planTracking(result, issue, options, ctx);
+  if (plan.action === 'update') {
+    await api.updateIssue(issue.number, { body: plan.body });
+    if (plan.comment) await api.addComment(issue.number, plan.comment);
+    log.info(`Updated tracking issue #${issue.number}.`);
+    return outcome('updated', issue);
+  }
+  return outcome('unchanged', issue);
+}
+
+/** Closes every open tracking issue of the account but the oldest, as duplicates of it. */
+async function keepOldest(api: IssuesApi, open: IssueRecord[], log: TrackingLog): Promise<IssueRecord | null> {
+  const [oldest, ...duplicates] = [...open].sort((a, b) => a.number - b.number);
+  for (const dup of duplicates) await closeAsDuplicate(api, dup.number, oldest!.number, log);
+  return oldest ?? null;
+}
+
+async function closeAsDuplicate(api: IssuesApi, number: number, of: number, log: TrackingLog): Promise<void> {
+  await api.addComment(number, `Closing as a duplicate of #${of}, which tracks the same account.`);
+  await api.updateIssue(number, { state: 'closed', stateReason: 'duplicate' });
+  log.info(`Closed #${number} as a duplicate of #${of}.`);
+}
+
+async function create(
+  api: IssuesApi,
+  title: string,
+  body: string,
+  options: TrackingOptions,
+  log: TrackingLog,
+): Promise<IssueRecord> {
+  let labels = options.labels;
+  try {
+    for (const label of labels) await api.ensureLabel(label);
+  } catch (err) {
+    if (isForbiddenIntegration(err)) throw err;
+    log.warning(
+      `Could not create the labels ${labels.join(', ')} (${message(err)}); opening the tracking issue without them. Create them once by hand, or give the token push access.`,
+    );
+    labels = [];
+  }
+  try {
+    return await api.createIssue({ title, body, labels, assignees: options.assignees });
+  } catch (err) {
+    if (status(err) !== 422 || (options.assignees.length === 0 && labels.length === 0)) throw err;
+    log.warning(
+      `GitHub refused the tracking issue's labels or assignees (${message(err)}); opening it without them. Check issue-assignees: each must be able to be assigned in this repository.`,
+    );
+    return api.createIssue({ title, body, labels: [], assignees: [] });
+  }
+}
+
+/** The token has no issues: write at all: nothing else will work either. */
+export function isForbiddenIntegration(err: unknown): boolean {
+  return status(err) === 403 && /not accessible by integration/i.test(message(err));
+}
+
+function outcome(action: IssueAction, issue: { number: number; url: string }): TrackingOutcome {
+  return { action, number: issue.number, url: issue.url };
+}
+
+function status(err: unknown): number | undefined {
+  return (err as { status?: number }).status;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
