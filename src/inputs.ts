@@ -4,6 +4,8 @@
  */
 import type { Partition } from './model.js';
 import type { Policy } from './core/judge.js';
+import type { Language } from './core/wecom-message.js';
+import { apiBaseUrlProblem, webhookUrlProblem, type WecomApp } from './wecom/client.js';
 
 /** Returns an input's raw value, `''` when unset (as `core.getInput` does). */
 export type InputReader = (name: string) => string;
@@ -23,6 +25,19 @@ export interface Config {
   failOnStale: boolean;
   redactKeyIds: RedactMode;
   issue: IssueConfig;
+  wecom: WecomConfig;
+}
+
+export type NotifyWhen = 'stale' | 'changed' | 'always';
+
+export interface WecomConfig {
+  /** Group robot webhook URL (a secret), or `null`. */
+  webhookUrl: string | null;
+  mentionedList: string[];
+  /** App messages, or `null`. */
+  app: WecomApp | null;
+  notifyWhen: NotifyWhen;
+  language: Language;
 }
 
 export interface IssueConfig {
@@ -114,6 +129,7 @@ export function readConfig(read: InputReader): Config {
   const redactKeyIds = p.oneOf('redact-key-ids', 'auto', ['auto', 'true', 'false'] as const);
 
   const issue = readIssueInputs(p, problems);
+  const wecom = readWecomInputs(p, problems);
 
   if (problems.length > 0) throw new InputError(problems);
   return {
@@ -128,6 +144,66 @@ export function readConfig(read: InputReader): Config {
     failOnStale,
     redactKeyIds,
     issue,
+    wecom,
+  };
+}
+
+/** WeCom user IDs: letters, digits and ._@-; `@all` for everyone. */
+const WECOM_USER = /^(?:@all|[\w.@-]{1,64})$/;
+const WECOM_RECIPIENTS = /^(?:@all|[\w.@-]{1,64}(?:\|[\w.@-]{1,64}){0,999})$/;
+
+function readWecomInputs(p: Parser, problems: string[]): WecomConfig {
+  const webhookUrl = p.raw('wecom-webhook-url') || null;
+  if (webhookUrl) {
+    const problem = webhookUrlProblem(webhookUrl);
+    if (problem) problems.push(problem);
+  }
+  const mentionedList = p.list('wecom-mentioned-list');
+  for (const user of mentionedList) {
+    if (!WECOM_USER.test(user)) {
+      problems.push(
+        `Input "wecom-mentioned-list" has "${user}", which is not a WeCom user ID: give user IDs (or @all) separated by commas or newlines.`,
+      );
+    }
+  }
+  if (mentionedList.length > 0 && !webhookUrl) {
+    problems.push(
+      'Input "wecom-mentioned-list" is set but "wecom-webhook-url" is not: mentions go through the group robot.',
+    );
+  }
+
+  const corpId = p.raw('wecom-corp-id');
+  const corpSecret = p.raw('wecom-corp-secret');
+  const agentIdRaw = p.raw('wecom-agent-id');
+  const toUser = p.raw('wecom-to-user') || '@all';
+  const baseUrl = p.raw('wecom-api-base-url') || 'https://qyapi.weixin.qq.com';
+  const given = [corpId, corpSecret, agentIdRaw].filter(Boolean).length;
+  let app: WecomApp | null = null;
+  if (given > 0 && given < 3) {
+    problems.push(
+      'Inputs "wecom-corp-id", "wecom-corp-secret" and "wecom-agent-id" go together: set all three for app messages, or none.',
+    );
+  } else if (given === 3) {
+    const agentId = p.wholeNumber('wecom-agent-id', 0, 1, 2_147_483_647, 'an app agent ID');
+    if (!WECOM_RECIPIENTS.test(toUser)) {
+      problems.push(`Input "wecom-to-user" must be WeCom user IDs separated by | (a|b), or @all, got "${toUser}".`);
+    }
+    const problem = apiBaseUrlProblem(baseUrl);
+    if (problem) problems.push(problem);
+    app = { baseUrl: baseUrl.replace(/\/+$/, ''), corpId, corpSecret, agentId, toUser };
+  }
+  if (webhookUrl && app) {
+    problems.push(
+      'Set either "wecom-webhook-url" (group robot) or the wecom-corp-id/secret/agent-id app inputs, not both.',
+    );
+  }
+
+  return {
+    webhookUrl,
+    mentionedList,
+    app,
+    notifyWhen: p.oneOf('notify-when', 'stale', ['stale', 'changed', 'always'] as const),
+    language: p.oneOf('language', 'en', ['en', 'zh'] as const),
   };
 }
 

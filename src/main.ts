@@ -20,6 +20,7 @@ import type { Account } from './model.js';
 import { sleep as realSleep, type Sleep } from './retry.js';
 import { writeReport } from './sinks/files.js';
 import { isForbiddenIntegration, syncTrackingIssue, type TrackingOutcome } from './sinks/tracking-issue.js';
+import { notifyWecom } from './sinks/wecom.js';
 
 export interface Runtime {
   now: () => Date;
@@ -31,8 +32,9 @@ const defaultRuntime: Runtime = { now: () => new Date(), sleep: realSleep, env: 
 
 export async function run(runtime: Runtime = defaultRuntime): Promise<void> {
   try {
-    const config = readConfig((name) => core.getInput(name));
-    if (config.issue.token) core.setSecret(config.issue.token);
+    const read = (name: string) => core.getInput(name);
+    maskSecretInputs(read);
+    const config = readConfig(read);
     const result = await scan(config, runtime);
     const failure = await publish(result, config, runtime);
     if (failure) core.setFailed(failure);
@@ -118,6 +120,20 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   core.setOutput('issue-url', issue.url ?? '');
   core.setOutput('issue-action', issue.action);
 
+  const notified = await notifyWecom(
+    config.wecom,
+    result,
+    {
+      keyId,
+      runUrl: run.runUrl,
+      issue: issue.number && issue.url ? { number: issue.number, url: issue.url } : null,
+      changed: issue.changed,
+    },
+    { sleep: runtime.sleep, setSecret: core.setSecret },
+    { info: core.info, warning: core.warning },
+  );
+  core.setOutput('notified', notified);
+
   if (runtime.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(renderSummary(result, { keyId, reportPath, issue })).write();
   } else {
@@ -131,7 +147,17 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   return undefined;
 }
 
-const NO_ISSUE: TrackingOutcome = { action: 'none', number: null, url: null };
+const NO_ISSUE: TrackingOutcome = { action: 'none', number: null, url: null, changed: null };
+
+/** Every secret input is masked first, before a message about any input can be printed. */
+function maskSecretInputs(read: (name: string) => string): void {
+  for (const name of ['github-token', 'wecom-webhook-url', 'wecom-corp-secret']) {
+    const value = read(name).trim();
+    if (value) core.setSecret(value);
+  }
+  const key = /[?&]key=([^&#\s]+)/.exec(read('wecom-webhook-url'))?.[1];
+  if (key) core.setSecret(decodeURIComponent(key));
+}
 
 /** The tracking issue. A failure here is reported once, as a warning, and never hides the scan. */
 async function trackInIssue(

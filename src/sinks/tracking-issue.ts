@@ -14,6 +14,8 @@ export interface TrackingOutcome {
   action: IssueAction;
   number: number | null;
   url: string | null;
+  /** Whether the set of stale keys changed since the issue last recorded it; `null` when unknown. */
+  changed: boolean | null;
 }
 
 export interface TrackingOptions {
@@ -66,20 +68,20 @@ export async function syncTrackingIssue(
 
   switch (plan.action) {
     case 'none':
-      return { action: 'none', number: null, url: null };
+      return { action: 'none', number: null, url: null, changed: false };
     case 'unchanged':
       log.info(`Tracking issue #${plan.issue.number} is up to date.`);
-      return outcome('unchanged', plan.issue);
+      return outcome('unchanged', plan.issue, false);
     case 'update':
       await api.updateIssue(plan.issue.number, { body: plan.body });
       if (plan.comment) await api.addComment(plan.issue.number, plan.comment);
       log.info(`Updated tracking issue #${plan.issue.number}${plan.comment ? ' and commented on what changed' : ''}.`);
-      return outcome('updated', plan.issue);
+      return outcome('updated', plan.issue, plan.comment !== null);
     case 'close':
       await api.addComment(plan.issue.number, plan.comment);
       await api.updateIssue(plan.issue.number, { state: 'closed', stateReason: 'completed' });
       log.info(`Closed tracking issue #${plan.issue.number}: no stale keys remain.`);
-      return outcome('closed', plan.issue);
+      return outcome('closed', plan.issue, true);
     case 'create': {
       // An issue opened without its labels (no permission to set them) is not found by label: look once more.
       const unlabeled = (await find(api, [], accountId, 'open')).open[0];
@@ -93,7 +95,7 @@ export async function syncTrackingIssue(
         await closeAsDuplicate(api, created.number, oldest.number, log);
         return syncExisting(api, result, oldest, options, ctx, log);
       }
-      return outcome('created', created);
+      return outcome('created', created, true);
     }
   }
 }
@@ -112,9 +114,9 @@ async function syncExisting(
     await api.updateIssue(issue.number, { body: plan.body });
     if (plan.comment) await api.addComment(issue.number, plan.comment);
     log.info(`Updated tracking issue #${issue.number}.`);
-    return outcome('updated', issue);
+    return outcome('updated', issue, plan.comment !== null);
   }
-  return outcome('unchanged', issue);
+  return outcome('unchanged', issue, false);
 }
 
 /** Closes every open tracking issue of the account but the oldest, as duplicates of it. */
@@ -163,8 +165,8 @@ export function isForbiddenIntegration(err: unknown): boolean {
   return status(err) === 403 && /not accessible by integration/i.test(message(err));
 }
 
-function outcome(action: IssueAction, issue: { number: number; url: string }): TrackingOutcome {
-  return { action, number: issue.number, url: issue.url };
+function outcome(action: IssueAction, issue: { number: number; url: string }, changed: boolean): TrackingOutcome {
+  return { action, number: issue.number, url: issue.url, changed };
 }
 
 function status(err: unknown): number | undefined {

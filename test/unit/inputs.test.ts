@@ -37,6 +37,7 @@ describe('readConfig', () => {
         assignees: [],
         closeResolved: true,
       },
+      wecom: { webhookUrl: null, mentionedList: [], app: null, notifyWhen: 'stale', language: 'en' },
     });
   });
 
@@ -62,6 +63,10 @@ describe('readConfig', () => {
         'issue-labels': 'sec\naws-keys',
         'issue-assignees': '@octocat, hubot',
         'close-resolved-issue': 'false',
+        'wecom-webhook-url': 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123',
+        'wecom-mentioned-list': 'zhangsan, lisi\n@all',
+        'notify-when': 'changed',
+        language: 'zh',
       }),
     );
     expect(config).toEqual({
@@ -88,6 +93,13 @@ describe('readConfig', () => {
         labels: ['sec', 'aws-keys'],
         assignees: ['octocat', 'hubot'],
         closeResolved: false,
+      },
+      wecom: {
+        webhookUrl: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123',
+        mentionedList: ['zhangsan', 'lisi', '@all'],
+        app: null,
+        notifyWhen: 'changed',
+        language: 'zh',
       },
     });
   });
@@ -168,6 +180,64 @@ describe('readConfig', () => {
     })();
     expect(err?.problems).toHaveLength(3);
     expect(err?.message).toMatch(/^3 inputs are invalid:\n- Input "max-age-days"/);
+  });
+});
+
+describe('WeCom inputs', () => {
+  it('reads the app inputs together, with their defaults', () => {
+    const { wecom } = readConfig(
+      reader({ 'wecom-corp-id': 'ww1', 'wecom-corp-secret': 's', 'wecom-agent-id': '1000002' }),
+    );
+    expect(wecom.app).toEqual({
+      baseUrl: 'https://qyapi.weixin.qq.com',
+      corpId: 'ww1',
+      corpSecret: 's',
+      agentId: 1000002,
+      toUser: '@all',
+    });
+  });
+
+  it.each([
+    [
+      { 'wecom-webhook-url': 'http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRETKEY' },
+      'Input "wecom-webhook-url" must start with https://',
+    ],
+    [{ 'wecom-webhook-url': 'SECRETKEY' }, 'Input "wecom-webhook-url" is not a URL'],
+    [{ 'wecom-corp-id': 'ww1' }, 'Inputs "wecom-corp-id", "wecom-corp-secret" and "wecom-agent-id" go together'],
+    [
+      { 'wecom-corp-id': 'ww1', 'wecom-corp-secret': 'SECRETKEY', 'wecom-agent-id': 'x' },
+      'Input "wecom-agent-id" must be a whole number',
+    ],
+    [
+      { 'wecom-corp-id': 'ww1', 'wecom-corp-secret': 'SECRETKEY', 'wecom-agent-id': '1', 'wecom-to-user': 'a,b' },
+      'Input "wecom-to-user" must be WeCom user IDs separated by |',
+    ],
+    [
+      {
+        'wecom-corp-id': 'ww1',
+        'wecom-corp-secret': 'SECRETKEY',
+        'wecom-agent-id': '1',
+        'wecom-api-base-url': 'http://wecom.internal',
+      },
+      'Input "wecom-api-base-url" must start with https://',
+    ],
+    [
+      {
+        'wecom-corp-id': 'ww1',
+        'wecom-corp-secret': 'SECRETKEY',
+        'wecom-agent-id': '1',
+        'wecom-webhook-url': 'https://h/?key=SECRETKEY',
+      },
+      'Set either "wecom-webhook-url"',
+    ],
+    [{ 'wecom-mentioned-list': 'zhang san' }, 'Input "wecom-mentioned-list" has "zhang san"'],
+    [{ 'wecom-mentioned-list': 'zhangsan' }, 'mentions go through the group robot'],
+    [{ 'notify-when': 'never' }, 'Input "notify-when" must be one of stale, changed, always, got "never"'],
+    [{ language: 'cn' }, 'Input "language" must be one of en, zh, got "cn"'],
+  ])('rejects %j without quoting a secret', (inputs, message) => {
+    const text = problems(inputs).join('\n');
+    expect(text).toContain(message);
+    expect(text).not.toContain('SECRETKEY');
   });
 });
 

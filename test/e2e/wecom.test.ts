@@ -1,0 +1,205 @@
+/**
+ * End-to-end: WeCom notifications from the built dist/index.js, against loopback fakes of WeCom,
+ * GitHub, STS, IAM and the OIDC endpoint.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeAws, type FakeAws } from '../fakes/aws.js';
+import { demoAccount } from '../fakes/demo-account.js';
+import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
+import { startFakeOidc, type FakeOidc } from '../fakes/oidc.js';
+import { startFakeWecom, type FakeWecom, type FakeWecomOptions } from '../fakes/wecom.js';
+import { visibleLog } from '../helpers/action-process.js';
+import { runAction, type ActionRun } from '../helpers/run-action.js';
+
+const stop: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(stop.splice(0).map((close) => close()));
+});
+
+interface World {
+  aws: FakeAws;
+  github: FakeGithub;
+  oidc: FakeOidc;
+  wecom: FakeWecom;
+}
+
+async function world(wecomOptions: FakeWecomOptions = {}, account = demoAccount()): Promise<World> {
+  const [aws, github, oidc, wecom] = await Promise.all([
+    startFakeAws({ account, report: { inProgressPolls: 0 } }),
+    startFakeGithub({ private: true }),
+    startFakeOidc(),
+    startFakeWecom(wecomOptions),
+  ]);
+  stop.push(
+    () => aws.close(),
+    () => github.close(),
+    () => oidc.close(),
+    () => wecom.close(),
+  );
+  return { aws, github, oidc, wecom };
+}
+
+function scan(w: World, inputs: Record<string, string>): Promise<ActionRun> {
+  return runAction({
+    inputs: { 'role-to-assume': 'arn:aws:iam::111111111111:role/iam-stale-keys', ...inputs },
+    env: {
+      AWS_ENDPOINT_URL_IAM: w.aws.url,
+      AWS_ENDPOINT_URL_STS: w.aws.url,
+      ACTIONS_ID_TOKEN_REQUEST_URL: w.oidc.url,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: w.oidc.requestToken,
+      GITHUB_API_URL: w.github.url,
+      GITHUB_REPOSITORY: `${w.github.owner}/${w.github.repo}`,
+    },
+  });
+}
+
+/** Nothing a person or a later step reads may hold a WeCom secret. */
+function expectNoWecomSecrets(run: ActionRun, w: World): void {
+  const seen = [visibleLog(run), run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n');
+  for (const secret of [w.wecom.robotKey, w.wecom.webhookUrl, w.wecom.corpSecret, ...w.wecom.issuedTokens]) {
+    expect(seen).not.toContain(secret);
+  }
+}
+
+describe('WeCom group robot', () => {
+  it('posts one markdown message with the findings and links, then the mentions', async () => {
+    const w = await world();
+    const run = await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl, 'wecom-mentioned-list': 'zhangsan,lisi' });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.notified).toBe('true');
+    expect(w.wecom.messages.map((m) => m.msgtype)).toEqual(['markdown', 'text']);
+    const [markdown, mention] = w.wecom.messages;
+    expect(markdown!.content).toContain('4 access keys in account demo-prod (111111111111) are stale');
+    expect(markdown!.content).toContain('alice `AKIAIOSFODNN7ALICE01`: 213 days old');
+    expect(markdown!.content).toContain(`(https://github.com/${w.github.owner}/${w.github.repo}/actions/runs/4242)`);
+    expect(markdown!.content).toContain(
+      `[Tracking issue #1](https://github.com/${w.github.owner}/${w.github.repo}/issues/1)`,
+    );
+    expect(Buffer.byteLength(markdown!.content)).toBeLessThanOrEqual(4096);
+    expect(mention!.mentioned_list).toEqual(['zhangsan', 'lisi']);
+    expectNoWecomSecrets(run, w);
+  });
+
+  it('writes natural Chinese with language: zh', async () => {
+    const w = await world();
+    await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl, language: 'zh' });
+    const content = w.wecom.messages[0]!.content;
+    expect(content).toContain(
+      '账号 demo-prod (111111111111) 有 4 个过期的访问密钥：1 个属于根用户，3 个超过 90 天未轮换',
+    );
+    expect(content).toContain('alice 的密钥 `AKIAIOSFODNN7ALICE01` 已创建 213 天');
+    expect(content).toContain('查看运行记录');
+  });
+
+  it('retries a frequency limit (45009) and then delivers', async () => {
+    const w = await world({ failures: { webhook: [45009] } });
+    const run = await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl });
+    expect(w.wecom.requests.filter((r) => r.endpoint === 'webhook').map((r) => r.answered.errcode)).toEqual([45009, 0]);
+    expect(run.outputs.notified).toBe('true');
+    expect(run.warnings).toEqual([]);
+  });
+
+  it("turns a wrong key (93000) into one warning with a hint, and the outcome stays the scan's", async () => {
+    const w = await world({ failures: { webhook: [93000] } });
+    const run = await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      '4 access keys in account demo-prod (111111111111) are stale: 1 of the root user, 3 older than 90 days',
+    ]);
+    expect(run.warnings).toHaveLength(1);
+    expect(run.warnings[0]).toMatch(
+      /^WeCom notification failed: .*errcode 93000.*copy the whole URL from the group robot's settings/,
+    );
+    expect(run.outputs.notified).toBe('false');
+    expectNoWecomSecrets(run, w);
+  });
+
+  it('refuses a plain-http webhook before any request', async () => {
+    const w = await world();
+    const run = await scan(w, {
+      'wecom-webhook-url': 'http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=TOPSECRETKEY',
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors[0]).toMatch(/^Input "wecom-webhook-url" must start with https:\/\//);
+    expect(visibleLog(run)).not.toContain('TOPSECRETKEY');
+    expect(w.aws.requests).toEqual([]);
+    expect(w.wecom.requests).toEqual([]);
+  });
+});
+
+describe('WeCom app messages', () => {
+  it('gets a token, then sends a text message to the recipients', async () => {
+    const w = await world();
+    const run = await scan(w, {
+      'wecom-corp-id': w.wecom.corpId,
+      'wecom-corp-secret': w.wecom.corpSecret,
+      'wecom-agent-id': String(w.wecom.agentId),
+      'wecom-to-user': 'zhangsan|lisi',
+      'wecom-api-base-url': w.wecom.url,
+    });
+    expect(run.outputs.notified).toBe('true');
+    expect(w.wecom.requests.map((r) => r.endpoint)).toEqual(['gettoken', 'send']);
+    expect(w.wecom.messages[0]).toMatchObject({
+      via: 'app',
+      msgtype: 'text',
+      touser: 'zhangsan|lisi',
+      agentid: w.wecom.agentId,
+    });
+    expect(Buffer.byteLength(w.wecom.messages[0]!.content)).toBeLessThanOrEqual(2048);
+    expectNoWecomSecrets(run, w);
+  });
+
+  it('explains a trusted-IP refusal (60020)', async () => {
+    const w = await world({ failures: { send: [60020] } });
+    const run = await scan(w, {
+      'wecom-corp-id': w.wecom.corpId,
+      'wecom-corp-secret': w.wecom.corpSecret,
+      'wecom-agent-id': String(w.wecom.agentId),
+      'wecom-api-base-url': w.wecom.url,
+    });
+    expect(run.outputs.notified).toBe('false');
+    expect(run.warnings[0]).toMatch(/60020.*self-hosted runner/);
+    expectNoWecomSecrets(run, w);
+  });
+});
+
+describe('notify-when', () => {
+  const stale = (w: World, when: string) => scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl, 'notify-when': when });
+
+  it('stale: every run with stale keys', async () => {
+    const w = await world();
+    expect((await stale(w, 'stale')).outputs.notified).toBe('true');
+    expect((await stale(w, 'stale')).outputs.notified).toBe('true');
+    expect(w.wecom.messages).toHaveLength(2);
+  });
+
+  it('changed: only when the tracking issue says the set changed', async () => {
+    const w = await world();
+    expect((await stale(w, 'changed')).outputs['issue-action']).toBe('created');
+    const second = await stale(w, 'changed');
+    expect(second.outputs['issue-action']).toBe('unchanged');
+    expect(second.outputs.notified).toBe('false');
+    expect(w.wecom.messages).toHaveLength(1);
+  });
+
+  it('changed without a tracking issue behaves as stale', async () => {
+    const w = await world();
+    await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl, 'notify-when': 'changed', issue: 'false' });
+    await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl, 'notify-when': 'changed', issue: 'false' });
+    expect(w.wecom.messages).toHaveLength(2);
+  });
+
+  it('always: the all-clear too; stale: silence when all is well', async () => {
+    const account = demoAccount();
+    account.users = account.users.filter((u) => u.name === 'bob');
+    account.rootKeys = [];
+    const w = await world({}, account);
+    const quiet = await stale(w, 'stale');
+    expect(quiet.exitCode).toBe(0);
+    expect(quiet.outputs.notified).toBe('false');
+    const loud = await stale(w, 'always');
+    expect(loud.outputs.notified).toBe('true');
+    expect(w.wecom.messages).toHaveLength(1);
+    expect(w.wecom.messages[0]!.content).toMatch(/No stale access keys in account demo-prod \(111111111111\)/);
+  });
+});

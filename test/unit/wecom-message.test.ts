@@ -1,0 +1,233 @@
+import { describe, expect, it } from 'vitest';
+import { judge, type Policy } from '../../src/core/judge.js';
+import { fullKeyId, redactKeyId } from '../../src/core/present.js';
+import type { ScanResult } from '../../src/core/scan.js';
+import {
+  appText,
+  mentionText,
+  robotMarkdown,
+  ROBOT_MARKDOWN_MAX_BYTES,
+  TEXT_MAX_BYTES,
+  type Language,
+  type WecomMessageInput,
+} from '../../src/core/wecom-message.js';
+import { ROOT_USER, type AccessKey } from '../../src/model.js';
+
+const now = new Date('2026-11-21T08:00:00Z');
+const daysAgo = (n: number) => new Date(now.getTime() - n * 86_400_000);
+const policy: Policy = { maxAgeDays: 90, maxUnusedDays: 0, warnDays: 14, includeInactive: false, excludeUsers: [] };
+const runUrl = 'https://github.com/acme/infra/actions/runs/42';
+const issue = { number: 12, url: 'https://github.com/acme/infra/issues/12' };
+
+function key(user: string, ageDays: number, over: Partial<AccessKey> = {}): AccessKey {
+  return {
+    user,
+    accessKeyId: `AKIA${String(ageDays).padStart(4, '0')}${user.replace(/\W/g, '').toUpperCase().padEnd(12, 'Q').slice(0, 12)}`,
+    status: 'Active',
+    createDate: daysAgo(ageDays),
+    lastUsedDate: daysAgo(2),
+    lastUsedService: 's3',
+    lastUsedRegion: 'eu-west-1',
+    root: false,
+    ...over,
+  };
+}
+
+function result(keys: AccessKey[], p: Policy = policy, userCount = new Set(keys.map((k) => k.user)).size): ScanResult {
+  return {
+    account: { id: '111111111111', alias: 'prod', partition: 'aws', callerArn: 'arn:aws:sts::111111111111:x' },
+    inventory: {
+      method: 'credential-report',
+      userCount,
+      keys,
+      reportGeneratedAt: null,
+      confirmedUsers: 0,
+      notes: [],
+    },
+    judgement: judge(keys, p, now),
+    policy: p,
+    now,
+  };
+}
+
+function input(r: ScanResult, language: Language, over: Partial<WecomMessageInput> = {}): WecomMessageInput {
+  return { result: r, keyId: redactKeyId, language, runUrl, issue, ...over };
+}
+
+/** Three stale keys (IDs ending WXYZ, ABCD, EFGH) and two due soon. */
+const three = (): AccessKey[] => [
+  key('alice', 213, { accessKeyId: 'AKIAIOSFODNN7EXAWXYZ' }),
+  key('bob', 120, { accessKeyId: 'AKIAJ5Q7R2D9EXAMABCD' }),
+  key('carol', 95, { accessKeyId: 'AKIAZZZ3EXAMPLE1EFGH' }),
+  key('dave', 80),
+  key('erin', 78),
+  key('frank', 10),
+];
+
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/** Whole characters only: a cut code point would not survive decoding and re-encoding. */
+function expectWholeCharacters(s: string): void {
+  const decoded = Buffer.from(s, 'utf8').toString('utf8');
+  expect(decoded).toBe(s);
+  expect(decoded).not.toContain('\uFFFD');
+}
+
+describe('robotMarkdown', () => {
+  it('lists stale keys oldest first, the due-soon count and the links, in Chinese', () => {
+    expect(robotMarkdown(input(result(three()), 'zh')).split('\n')).toEqual([
+      '**账号 prod (111111111111) 有 3 个访问密钥已超过 90 天未轮换**',
+      '>alice 的密钥 `AKIA…WXYZ` 已创建 213 天，<font color="warning">超过 90 天未轮换</font>',
+      '>bob 的密钥 `AKIA…ABCD` 已创建 120 天，<font color="warning">超过 90 天未轮换</font>',
+      '>carol 的密钥 `AKIA…EFGH` 已创建 95 天，<font color="warning">超过 90 天未轮换</font>',
+      '<font color="comment">另有 2 个密钥将在 14 天内到期</font>',
+      `[查看运行记录](${runUrl})`,
+      `[跟踪 Issue #12](${issue.url})`,
+    ]);
+  });
+
+  it('reads the same in English', () => {
+    expect(robotMarkdown(input(result(three()), 'en')).split('\n')).toEqual([
+      '**3 access keys in account prod (111111111111) are older than 90 days**',
+      '>alice `AKIA…WXYZ`: 213 days old, <font color="warning">older than 90 days</font>',
+      '>bob `AKIA…ABCD`: 120 days old, <font color="warning">older than 90 days</font>',
+      '>carol `AKIA…EFGH`: 95 days old, <font color="warning">older than 90 days</font>',
+      '<font color="comment">2 other keys turn stale within 14 days</font>',
+      `[View the run](${runUrl})`,
+      `[Tracking issue #12](${issue.url})`,
+    ]);
+  });
+
+  it('shows full key IDs when asked and leaves out links it does not have', () => {
+    const md = robotMarkdown(input(result([key('alice', 213)]), 'en', { keyId: fullKeyId, runUrl: null, issue: null }));
+    expect(md).toBe(
+      '**1 access key in account prod (111111111111) is older than 90 days**\n' +
+        '>alice `AKIA0213ALICEQQQQQQQ`: 213 days old, <font color="warning">older than 90 days</font>',
+    );
+  });
+
+  it('puts root keys first and breaks mixed reasons down', () => {
+    const p = { ...policy, maxUnusedDays: 45 };
+    const keys = [
+      key('alice', 100),
+      key('idle', 60, { lastUsedDate: daysAgo(50) }),
+      key(ROOT_USER, 0, { root: true, accessKeyId: null, createDate: null, lastUsedDate: null }),
+    ];
+    const zh = robotMarkdown(input(result(keys, p), 'zh')).split('\n');
+    expect(zh.slice(0, 4)).toEqual([
+      '**账号 prod (111111111111) 有 3 个过期的访问密钥：1 个属于根用户，1 个超过 90 天未轮换，1 个超过 45 天未使用**',
+      '>根用户的密钥（ID 未知）创建时间未知，<font color="warning">根用户密钥（应删除）</font>',
+      '>alice 的密钥 `AKIA…QQQQ` 已创建 100 天，<font color="warning">超过 90 天未轮换</font>',
+      '>idle 的密钥 `AKIA…QQQQ` 已创建 60 天，<font color="warning">已 50 天未使用</font>',
+    ]);
+    const en = robotMarkdown(input(result(keys, p), 'en')).split('\n');
+    expect(en.slice(0, 4)).toEqual([
+      '**3 access keys in account prod (111111111111) are stale: 1 of the root user, 1 older than 90 days, 1 unused for 45 days or more**',
+      '>root user (ID unknown): age unknown, <font color="warning">root user key</font>',
+      '>alice `AKIA…QQQQ`: 100 days old, <font color="warning">older than 90 days</font>',
+      '>idle `AKIA…QQQQ`: 60 days old, <font color="warning">unused for 45+ days</font>',
+    ]);
+  });
+
+  it('names every reason of a key and says when only the root user is at fault', () => {
+    const root = key(ROOT_USER, 400, { root: true, accessKeyId: 'AKIAROOTROOTROOT1234' });
+    const zh = robotMarkdown(input(result([root]), 'zh'));
+    expect(zh).toContain('**账号 prod (111111111111) 的根用户有 1 个访问密钥，应当删除**');
+    expect(zh).toContain(
+      '>根用户的密钥 `AKIA…1234` 已创建 400 天，<font color="warning">根用户密钥（应删除），超过 90 天未轮换</font>',
+    );
+    expect(robotMarkdown(input(result([root]), 'en'))).toContain(
+      '>root user `AKIA…1234`: 400 days old, <font color="warning">root user key, older than 90 days</font>',
+    );
+  });
+
+  it('says all clear with the counts, and the due-soon keys', () => {
+    const clear = result([key('dave', 80), key('frank', 10), key('frank', 11)], policy, 120);
+    expect(robotMarkdown(input(clear, 'zh', { issue: null })).split('\n')).toEqual([
+      '<font color="info">**账号 prod (111111111111) 没有过期的访问密钥（已检查 120 个用户、3 个密钥）**</font>',
+      '<font color="comment">有 1 个密钥将在 14 天内到期</font>',
+      `[查看运行记录](${runUrl})`,
+    ]);
+    expect(robotMarkdown(input(clear, 'en', { runUrl: null, issue: null })).split('\n')).toEqual([
+      '<font color="info">**No stale access keys in account prod (111111111111): checked 120 users and 3 keys**</font>',
+      '<font color="comment">1 key turns stale within 14 days</font>',
+    ]);
+  });
+
+  it('makes hostile user names inert', () => {
+    const names = ['[x](https://evil.example)', '<font color="info">ok</font>', 'a*b_c`d', 'line\nbreak'];
+    const md = robotMarkdown(input(result(names.map((n, i) => key(n, 100 + i))), 'en', { runUrl: null, issue: null }));
+    expect(md).toContain('\\[x\\]\\(https://evil.example\\)');
+    expect(md).toContain('\\<font color="info"\\>ok\\</font\\>');
+    expect(md).toContain('a\\*b\\_c\\`d');
+    expect(md).not.toContain('](');
+    expect(md).not.toContain('<font color="info">');
+    expect(md.split('\n')).toHaveLength(1 + names.length);
+  });
+
+  it.each(['zh', 'en'] as const)('stays within 4096 bytes with 500 long names in %s and says how many more', (lang) => {
+    const long = (i: number) => `${'svc_deploy-'.repeat(6)}${String(i).padStart(4, '0')}`.slice(-64);
+    const keys = Array.from({ length: 500 }, (_, i) =>
+      key(long(i), 100 + i, { accessKeyId: `AKIA${i}`.padEnd(20, 'X') }),
+    );
+    const md = robotMarkdown(input(result(keys), lang));
+
+    expect(long(7)).toHaveLength(64);
+    expect(bytes(md)).toBeLessThanOrEqual(ROBOT_MARKDOWN_MAX_BYTES);
+    expect(bytes(md)).toBeGreaterThan(ROBOT_MARKDOWN_MAX_BYTES - 300);
+    expectWholeCharacters(md);
+    const shown = md.split('\n').filter((l) => l.startsWith('>')).length;
+    const more = lang === 'zh' ? `……另有 ${500 - shown} 个` : `…and ${500 - shown} more`;
+    expect(md).toContain(`<font color="comment">${more}</font>`);
+    expect(md.endsWith(`[${lang === 'zh' ? '跟踪 Issue #12' : 'Tracking issue #12'}](${issue.url})`)).toBe(true);
+  });
+
+  it('never passes a small budget, cutting nothing mid-character', () => {
+    const keys = Array.from({ length: 50 }, (_, i) => key(`用户${i}`, 100 + i));
+    for (const max of [600, 301, 150, 40, 7]) {
+      const md = robotMarkdown(input(result(keys), 'zh'), max);
+      expect(bytes(md)).toBeLessThanOrEqual(max);
+      expectWholeCharacters(md);
+    }
+  });
+});
+
+describe('appText', () => {
+  it('is plain text with the same content', () => {
+    expect(appText(input(result(three()), 'zh')).split('\n')).toEqual([
+      '账号 prod (111111111111) 有 3 个访问密钥已超过 90 天未轮换',
+      '- alice 的密钥 AKIA…WXYZ 已创建 213 天，超过 90 天未轮换',
+      '- bob 的密钥 AKIA…ABCD 已创建 120 天，超过 90 天未轮换',
+      '- carol 的密钥 AKIA…EFGH 已创建 95 天，超过 90 天未轮换',
+      '另有 2 个密钥将在 14 天内到期',
+      `查看运行记录：${runUrl}`,
+      `跟踪 Issue #12：${issue.url}`,
+    ]);
+    expect(appText(input(result(three()), 'en'))).toContain(`- alice AKIA…WXYZ: 213 days old, older than 90 days\n`);
+    expect(appText(input(result(three()), 'en'))).toContain(`\nView the run: ${runUrl}\n`);
+  });
+
+  it.each(['zh', 'en'] as const)('stays within 2048 bytes in %s', (lang) => {
+    const keys = Array.from({ length: 500 }, (_, i) => key(`用户-${'名'.repeat(20)}-${i}`, 100 + i));
+    const text = appText(input(result(keys), lang));
+    expect(bytes(text)).toBeLessThanOrEqual(TEXT_MAX_BYTES);
+    expect(bytes(text)).toBeGreaterThan(TEXT_MAX_BYTES - 200);
+    expectWholeCharacters(text);
+    expect(text).toMatch(lang === 'zh' ? /\n……另有 \d+ 个\n/ : /\n…and \d+ more\n/);
+    expect(text).not.toMatch(/<font|\*\*|\]\(/);
+  });
+});
+
+describe('mentionText', () => {
+  it('asks for rotation in either language', () => {
+    const r = result(three());
+    expect(mentionText('en', r)).toBe('Please rotate the stale access keys in account prod (111111111111).');
+    expect(mentionText('zh', r)).toBe('请尽快轮换账号 prod (111111111111) 中过期的访问密钥。');
+  });
+
+  it('says all clear when nothing is stale', () => {
+    expect(mentionText('zh', result([key('frank', 10)]))).toBe(
+      '账号 prod (111111111111) 没有过期的访问密钥（已检查 1 个用户、1 个密钥）',
+    );
+  });
+});
