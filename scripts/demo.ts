@@ -6,7 +6,7 @@
 import { startFakeAws } from '../test/fakes/aws.js';
 import { demoAccount } from '../test/fakes/demo-account.js';
 import { startFakeOidc } from '../test/fakes/oidc.js';
-import { runActionWith, visibleLog } from '../test/helpers/action-process.js';
+import { fakeEndpoints, runActionWith, visibleLog } from '../test/helpers/action-process.js';
 
 const aws = await startFakeAws({ account: demoAccount(), expectedAudience: 'sts.amazonaws.com' });
 const oidc = await startFakeOidc();
@@ -14,13 +14,7 @@ try {
   const run = await runActionWith(process.execPath, {
     // No GitHub here: the demo shows the scan; `npm test` exercises the tracking issue.
     inputs: { 'role-to-assume': 'arn:aws:iam::111111111111:role/iam-stale-keys', 'max-age-days': '90', issue: 'false' },
-    env: {
-      AWS_ENDPOINT_URL_IAM: aws.url,
-      AWS_ENDPOINT_URL_STS: aws.url,
-      ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
+    env: { ...fakeEndpoints({ aws, oidc }), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   const rule = '─'.repeat(72);
   console.log(`${rule}\nJob log\n${rule}`);

@@ -7,7 +7,7 @@ import { seedAccount, startFakeAws, type FakeAccount, type FakeAws } from '../fa
 import { demoAccount } from '../fakes/demo-account.js';
 import { startFakeGithub, type FakeGithub, type FakeGithubOptions } from '../fakes/github.js';
 import { startFakeOidc, type FakeOidc } from '../fakes/oidc.js';
-import { JOB_TOKEN, visibleLog } from '../helpers/action-process.js';
+import { fakeEndpoints, JOB_TOKEN, visibleLog } from '../helpers/action-process.js';
 import { runAction, type ActionRun } from '../helpers/run-action.js';
 
 const stop: Array<() => Promise<void>> = [];
@@ -42,14 +42,7 @@ function scan(
 ): Promise<ActionRun> {
   return runAction({
     inputs: { 'role-to-assume': `arn:aws:iam::${aws.account.accountId}:role/iam-stale-keys`, ...inputs },
-    env: {
-      AWS_ENDPOINT_URL_IAM: aws.url,
-      AWS_ENDPOINT_URL_STS: aws.url,
-      ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
-      GITHUB_API_URL: github.url,
-      GITHUB_REPOSITORY: `${github.owner}/${github.repo}`,
-    },
+    env: fakeEndpoints({ aws, oidc, github }),
   });
 }
 
@@ -184,13 +177,7 @@ describe('the tracking issue', () => {
     const run = await runAction({
       inputs: { 'role-to-assume': 'arn:aws:iam::111111111111:role/iam-stale-keys' },
       repository: { private: false, full_name: `${github.owner}/${github.repo}` },
-      env: {
-        AWS_ENDPOINT_URL_IAM: aws.url,
-        AWS_ENDPOINT_URL_STS: aws.url,
-        ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
-        ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
-        GITHUB_API_URL: github.url,
-      },
+      env: fakeEndpoints({ aws, oidc, github }),
     });
     expect(run.outputs['issue-action']).toBe('created');
     expect(github.issues[0]!.body).toContain('`AKIA…CE01` (alice, 213 days)');

@@ -8,7 +8,7 @@ import { startFakeAws, seedAccount, type FakeAws, type FakeAwsOptions } from '..
 import { demoAccount, DEMO_STALE_KEY_IDS } from '../fakes/demo-account.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { startFakeOidc, type FakeOidc } from '../fakes/oidc.js';
-import { JOB_TOKEN, visibleLog } from '../helpers/action-process.js';
+import { fakeEndpoints, JOB_TOKEN, visibleLog } from '../helpers/action-process.js';
 import { runAction, type ActionRun } from '../helpers/run-action.js';
 
 const ROLE = 'arn:aws:iam::111111111111:role/iam-stale-keys';
@@ -32,14 +32,7 @@ async function fakes(
     aws,
     oidc,
     github,
-    env: {
-      AWS_ENDPOINT_URL_IAM: aws.url,
-      AWS_ENDPOINT_URL_STS: aws.url,
-      ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
-      GITHUB_API_URL: github.url,
-      GITHUB_REPOSITORY: `${github.owner}/${github.repo}`,
-    },
+    env: fakeEndpoints({ aws, oidc, github }),
   };
 }
 

@@ -8,7 +8,7 @@ import { demoAccount } from '../fakes/demo-account.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { startFakeOidc, type FakeOidc } from '../fakes/oidc.js';
 import { startFakeWecom, type FakeWecom, type FakeWecomOptions } from '../fakes/wecom.js';
-import { visibleLog } from '../helpers/action-process.js';
+import { fakeEndpoints, visibleLog } from '../helpers/action-process.js';
 import { runAction, type ActionRun } from '../helpers/run-action.js';
 
 const stop: Array<() => Promise<void>> = [];
@@ -42,14 +42,7 @@ async function world(wecomOptions: FakeWecomOptions = {}, account = demoAccount(
 function scan(w: World, inputs: Record<string, string>): Promise<ActionRun> {
   return runAction({
     inputs: { 'role-to-assume': 'arn:aws:iam::111111111111:role/iam-stale-keys', ...inputs },
-    env: {
-      AWS_ENDPOINT_URL_IAM: w.aws.url,
-      AWS_ENDPOINT_URL_STS: w.aws.url,
-      ACTIONS_ID_TOKEN_REQUEST_URL: w.oidc.url,
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: w.oidc.requestToken,
-      GITHUB_API_URL: w.github.url,
-      GITHUB_REPOSITORY: `${w.github.owner}/${w.github.repo}`,
-    },
+    env: fakeEndpoints(w),
   });
 }
 

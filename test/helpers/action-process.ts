@@ -142,3 +142,20 @@ export async function runActionWith(node: string, options: RunOptions = {}): Pro
       );
   return { exitCode, stdout, stderr, outputs, summary, runnerTemp, errors: pick('error'), warnings: pick('warning') };
 }
+
+/** The environment that points the action at the loopback fakes, as a runner would point it at AWS and GitHub. */
+export function fakeEndpoints(fakes: {
+  aws: { url: string };
+  oidc: { url: string; requestToken: string };
+  github?: { url: string; owner: string; repo: string };
+}): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_IAM: fakes.aws.url,
+    AWS_ENDPOINT_URL_STS: fakes.aws.url,
+    ACTIONS_ID_TOKEN_REQUEST_URL: fakes.oidc.url,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: fakes.oidc.requestToken,
+    ...(fakes.github
+      ? { GITHUB_API_URL: fakes.github.url, GITHUB_REPOSITORY: `${fakes.github.owner}/${fakes.github.repo}` }
+      : {}),
+  };
+}

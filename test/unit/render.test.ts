@@ -1,51 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { judge, type Policy } from '../../src/core/judge.js';
+import type { Policy } from '../../src/core/judge.js';
 import { byteLength, escapeMarkdown, fitLines } from '../../src/core/markdown.js';
 import { fullKeyId, redactKeyId } from '../../src/core/present.js';
 import { buildReport, failureMessage, staleKeysJson } from '../../src/core/report.js';
 import type { ScanResult } from '../../src/core/scan.js';
 import { renderSummary } from '../../src/core/summary.js';
 import type { AccessKey } from '../../src/model.js';
+import { daysAgo, key, policy, scanResult } from '../helpers/scan-fixtures.js';
 
-const now = new Date('2026-11-21T08:00:00Z');
-const daysAgo = (n: number) => new Date(now.getTime() - n * 86_400_000);
-const policy: Policy = { maxAgeDays: 90, maxUnusedDays: 0, warnDays: 14, includeInactive: false, excludeUsers: [] };
-
-function key(user: string, ageDays: number, over: Partial<AccessKey> = {}): AccessKey {
-  return {
-    user,
-    accessKeyId: `AKIA${String(ageDays).padStart(4, '0')}${user.replace(/\W/g, '').toUpperCase().padEnd(12, 'Q').slice(0, 12)}`,
-    status: 'Active',
-    createDate: daysAgo(ageDays),
-    lastUsedDate: daysAgo(2),
-    lastUsedService: 's3',
-    lastUsedRegion: 'eu-west-1',
-    root: false,
-    ...over,
-  };
-}
-
-function result(keys: AccessKey[], p: Policy = policy, alias: string | null = 'prod'): ScanResult {
-  return {
-    account: {
-      id: '111111111111',
-      alias,
-      partition: 'aws',
-      callerArn: 'arn:aws:sts::111111111111:assumed-role/iam-stale-keys/run',
-    },
-    inventory: {
-      method: 'credential-report',
-      userCount: new Set(keys.map((k) => k.user)).size,
-      keys,
-      reportGeneratedAt: new Date('2026-11-21T05:00:00Z'),
-      confirmedUsers: 2,
-      notes: [],
-    },
-    judgement: judge(keys, p, now),
-    policy: p,
-    now,
-  };
-}
+const result = (keys: AccessKey[], p: Policy = policy, alias: string | null = 'prod'): ScanResult =>
+  scanResult(keys, { policy: p, alias });
 
 describe('escapeMarkdown', () => {
   it('keeps table cells intact and markup inert', () => {

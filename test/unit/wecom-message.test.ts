@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judge, type Policy } from '../../src/core/judge.js';
+import type { Policy } from '../../src/core/judge.js';
 import { fullKeyId, redactKeyId } from '../../src/core/present.js';
 import type { ScanResult } from '../../src/core/scan.js';
 import {
@@ -12,43 +12,13 @@ import {
   type WecomMessageInput,
 } from '../../src/core/wecom-message.js';
 import { ROOT_USER, type AccessKey } from '../../src/model.js';
+import { daysAgo, key, policy, scanResult } from '../helpers/scan-fixtures.js';
 
-const now = new Date('2026-11-21T08:00:00Z');
-const daysAgo = (n: number) => new Date(now.getTime() - n * 86_400_000);
-const policy: Policy = { maxAgeDays: 90, maxUnusedDays: 0, warnDays: 14, includeInactive: false, excludeUsers: [] };
 const runUrl = 'https://github.com/acme/infra/actions/runs/42';
 const issue = { number: 12, url: 'https://github.com/acme/infra/issues/12' };
 
-function key(user: string, ageDays: number, over: Partial<AccessKey> = {}): AccessKey {
-  return {
-    user,
-    accessKeyId: `AKIA${String(ageDays).padStart(4, '0')}${user.replace(/\W/g, '').toUpperCase().padEnd(12, 'Q').slice(0, 12)}`,
-    status: 'Active',
-    createDate: daysAgo(ageDays),
-    lastUsedDate: daysAgo(2),
-    lastUsedService: 's3',
-    lastUsedRegion: 'eu-west-1',
-    root: false,
-    ...over,
-  };
-}
-
-function result(keys: AccessKey[], p: Policy = policy, userCount = new Set(keys.map((k) => k.user)).size): ScanResult {
-  return {
-    account: { id: '111111111111', alias: 'prod', partition: 'aws', callerArn: 'arn:aws:sts::111111111111:x' },
-    inventory: {
-      method: 'credential-report',
-      userCount,
-      keys,
-      reportGeneratedAt: null,
-      confirmedUsers: 0,
-      notes: [],
-    },
-    judgement: judge(keys, p, now),
-    policy: p,
-    now,
-  };
-}
+const result = (keys: AccessKey[], p: Policy = policy, userCount?: number): ScanResult =>
+  scanResult(keys, { policy: p, userCount });
 
 function input(r: ScanResult, language: Language, over: Partial<WecomMessageInput> = {}): WecomMessageInput {
   return { result: r, keyId: redactKeyId, language, runUrl, issue, ...over };
