@@ -8,7 +8,7 @@ import { isAccessDenied } from './aws/errors.js';
 import { createIam, type IamApi } from './aws/iam.js';
 import { flaggedUsers, judge } from './core/judge.js';
 import { count } from './core/markdown.js';
-import { accountLabel, fullKeyId, keyLabel, redactKeyId, type KeyIdStyle } from './core/present.js';
+import { fullKeyId, keyLabel, redactKeyId, type KeyIdStyle } from './core/present.js';
 import { buildReport, failureMessage, staleKeysJson } from './core/report.js';
 import type { ScanResult } from './core/scan.js';
 import { renderSummary } from './core/summary.js';
@@ -47,23 +47,22 @@ async function scan(config: Config, runtime: Runtime): Promise<ScanResult> {
   const credentials = await signIn(config, runtime);
   const identity = await getCallerIdentity(config.awsRegion, credentials);
   const iam = createIam(identity.partition, credentials);
-  const account: Account = {
-    id: identity.accountId,
-    alias: await accountAlias(iam),
-    partition: identity.partition,
-    callerArn: identity.arn,
-  };
-  core.info(`Scanning account ${accountLabel(account)} as ${account.callerArn}.`);
+  core.info(`Scanning account ${identity.accountId} as ${identity.arn}.`);
 
   const now = runtime.now();
-  const inventory = await takeInventory(config.scanMethod, {
-    iam,
-    sleep: runtime.sleep,
-    usersToConfirm: (keys) => flaggedUsers(judge(keys, config.policy, now)),
-    lastUseMatters: config.policy.maxUnusedDays > 0,
-    info: core.info,
-    warning: core.warning,
-  });
+  // The alias is for people only: look it up while the inventory runs.
+  const [alias, inventory] = await Promise.all([
+    accountAlias(iam),
+    takeInventory(config.scanMethod, {
+      iam,
+      sleep: runtime.sleep,
+      usersToConfirm: (keys) => flaggedUsers(judge(keys, config.policy, now)),
+      lastUseMatters: config.policy.maxUnusedDays > 0,
+      info: core.info,
+      warning: core.warning,
+    }),
+  ]);
+  const account: Account = { id: identity.accountId, alias, partition: identity.partition, callerArn: identity.arn };
   const judgement = judge(inventory.keys, config.policy, now);
   return { account, inventory, judgement, policy: config.policy, now };
 }
