@@ -13,7 +13,7 @@ import type { Sleep } from './retry.js';
 export interface InventoryDeps {
   iam: IamApi;
   sleep: Sleep;
-  /** Given keys, the users worth a closer look (those with a stale or due-soon key). */
+  /** Given keys, the users worth a closer look (those with a stale key). */
   usersToConfirm: (keys: readonly AccessKey[]) => Set<string>;
   /** Whether the judgement depends on last use (`max-unused-days` is on). Otherwise last use is only fetched for flagged keys. */
   lastUseMatters: boolean;

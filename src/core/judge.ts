@@ -70,9 +70,9 @@ export function judge(keys: readonly AccessKey[], policy: Policy, now: Date): Ju
   return { stale, dueSoon, scannedKeys, excludedUsers: [...excludedUsers].sort(), excludedKeys };
 }
 
-/** Users with a stale or due-soon key: the ones whose keys are worth confirming live. */
+/** Users with a stale key: the ones worth a live look (key IDs, current state, last use). */
 export function flaggedUsers(judgement: Judgement): Set<string> {
-  return new Set([...judgement.stale, ...judgement.dueSoon].map((k) => k.user));
+  return new Set(judgement.stale.map((k) => k.user));
 }
 
 function byRootThenOldest(a: Finding, b: Finding): number {

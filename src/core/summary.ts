@@ -55,7 +55,11 @@ export function renderSummary(result: ScanResult, options: SummaryOptions): stri
     const section = [
       `### Due soon (${count(judgement.dueSoon.length)})`,
       '',
-      `These keys turn stale within ${policy.warnDays} days. They do not fail the job.`,
+      `These keys turn stale within ${policy.warnDays} days. They do not fail the job.${
+        result.inventory.method === 'credential-report'
+          ? " The credential report has no key IDs, and only stale keys are looked up live: the creation date tells a user's keys apart."
+          : ''
+      }`,
       '',
       tableHeader(DUE_HEADINGS),
     ];
@@ -86,13 +90,9 @@ function staleRow(f: Finding, result: ScanResult, keyId: KeyIdStyle): string {
 }
 
 function dueRow(k: DueSoon, keyId: KeyIdStyle): string {
-  return tableRow([
-    md(k.user),
-    `\`${keyLabel(k, keyId)}\``,
-    count(k.ageDays),
-    count(k.daysLeft),
-    k.createDate ? utcDate(k.createDate) : '—',
-  ]);
+  // Keys from the credential report have no ID: the creation date tells a user's keys apart.
+  const id = k.accessKeyId ? `\`${keyLabel(k, keyId)}\`` : '—';
+  return tableRow([md(k.user), id, count(k.ageDays), count(k.daysLeft), k.createDate ? utcDate(k.createDate) : '—']);
 }
 
 function scanned(result: ScanResult): string {

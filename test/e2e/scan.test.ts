@@ -76,7 +76,7 @@ describe('scan with the credential report (default)', () => {
         .filter((r) => r.action === 'ListAccessKeys')
         .map((r) => r.params.UserName)
         .sort(),
-    ).toEqual(['alice', 'carol', 'deploy-bot', 'svc-payments']);
+    ).toEqual(['alice', 'deploy-bot', 'svc-payments']);
 
     expect(run.outputs).toMatchObject({
       'account-id': '111111111111',
@@ -102,7 +102,8 @@ describe('scan with the credential report (default)', () => {
       /\| alice \| `AKIAIOSFODNN7ALICE01` \| Active \| 213 \| \d{4}-\d\d-\d\d \| s3 \| us-east-1 \| older than 90 days \|/,
     );
     expect(run.summary).toContain('| \\<root\\_account\\> | `root access key` | Active | 900 |');
-    expect(run.summary).toMatch(/\| carol \| `AKIAIOSFODNN7CAROL01` \| 80 \| 10 \|/);
+    // Due soon, from the report alone: no ID, told apart by its creation date.
+    expect(run.summary).toMatch(/\| carol \| — \| 80 \| 10 \| \d{4}-\d\d-\d\d \|/);
     expect(run.summary).toContain('confirmed live with ListAccessKeys');
 
     const report = JSON.parse(await readFile(run.outputs['report-path']!, 'utf8'));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CredentialReportFormatError, parseCredentialReport } from '../../src/core/credential-report.js';
+import { CredentialReportFormatError, parseCredentialReport, records } from '../../src/core/credential-report.js';
 
 const fixture = readFileSync(new URL('../fixtures/credential-report.csv', import.meta.url), 'utf8');
 
@@ -73,8 +73,29 @@ describe('parseCredentialReport', () => {
     expect(() => parseCredentialReport(broken)).toThrow(/"yesterday" in row 3 \(alice\)/);
   });
 
-  it('rejects an empty report and malformed CSV', () => {
+  it('rejects an empty report, malformed CSV and a short row', () => {
+    const header = fixture.split('\n')[0]!;
     expect(() => parseCredentialReport('')).toThrow(/empty/);
-    expect(() => parseCredentialReport('user,arn\n"alice,arn')).toThrow(/not valid CSV/);
+    expect(() => parseCredentialReport(`${header}\n"alice,arn`)).toThrow(
+      /not valid CSV: a quote opened at offset \d+ is never closed/,
+    );
+    expect(() => parseCredentialReport(`${header}\n"alice"x,arn`)).toThrow(
+      /not valid CSV: unexpected "x" after a quoted field/,
+    );
+    expect(() => parseCredentialReport(`${header}\nalice,arn:aws:iam::1:user/alice`)).toThrow(
+      "The credential report's row 2 (alice) has 2 fields where the header has 22.",
+    );
+  });
+});
+
+describe('records', () => {
+  it('reads RFC 4180: quotes, doubled quotes, commas and line breaks in quotes, CRLF, empty fields', () => {
+    const csv = 'a,b,c\r\n"x,1","say ""hi""",\n"multi\nline",,"z"\n\nlast,"",end';
+    expect([...records(csv)]).toEqual([
+      ['a', 'b', 'c'],
+      ['x,1', 'say "hi"', ''],
+      ['multi\nline', '', 'z'],
+      ['last', '', 'end'],
+    ]);
   });
 });

@@ -126,13 +126,13 @@ describe('judge', () => {
     ]);
   });
 
-  it('names the users worth confirming live', () => {
+  it('names the users worth a live look: those with a stale key, not a due-soon one', () => {
     const keys = [
       key({ user: 'old', createDate: daysAgo(95) }),
       key({ user: 'soon', createDate: daysAgo(80) }),
       key({ user: 'fresh' }),
     ];
-    expect(flaggedUsers(judge(keys, policy, now))).toEqual(new Set(['old', 'soon']));
+    expect(flaggedUsers(judge(keys, policy, now))).toEqual(new Set(['old']));
   });
 });
 
