@@ -7,12 +7,17 @@ import {
   GetAccessKeyLastUsedCommand,
   GetAccountSummaryCommand,
   GetCredentialReportCommand,
+  type GetCredentialReportCommandInput,
+  type GetCredentialReportCommandOutput,
   IAMClient,
   ListAccountAliasesCommand,
   paginateListAccessKeys,
   paginateListUsers,
 } from '@aws-sdk/client-iam';
 import type { AwsCredentials } from './credentials.js';
+import { text } from 'node:stream/consumers';
+import type { Readable } from 'node:stream';
+import type { DeserializeMiddleware } from '@smithy/types';
 import type { KeyStatus, Partition } from '../model.js';
 import { awsErrorCode } from './errors.js';
 
@@ -69,8 +74,16 @@ export function createIam(partition: Partition, credentials: AwsCredentials | un
     },
 
     async getCredentialReport() {
-      const out = await client.send(new GetCredentialReportCommand({}));
-      const csv = out.Content ? Buffer.from(out.Content).toString('utf8') : '';
+      const command = new GetCredentialReportCommand({});
+      const content = takeReportContent(command);
+      const out = await client.send(command);
+      const base64 = content.value;
+      const csv =
+        base64 !== null
+          ? Buffer.from(base64, 'base64').toString('utf8')
+          : out.Content
+            ? Buffer.from(out.Content).toString('utf8')
+            : '';
       return { csv, generatedAt: out.GeneratedTime ?? null };
     },
 
@@ -123,6 +136,39 @@ export function createIam(partition: Partition, credentials: AwsCredentials | un
       return (out.SummaryMap?.AccountAccessKeysPresent ?? 0) > 0;
     },
   };
+}
+
+/**
+ * Lifts the report's `<Content>` out of the raw XML answer before the SDK parses it. The SDK's XML
+ * parser builds text one character at a time: on a 50,000-user report (15 MB of base64) that took
+ * 1.5 s and 800 MB of memory, where two `indexOf`s take next to nothing. The SDK still parses the
+ * rest of the answer (GeneratedTime, errors) as usual.
+ */
+function takeReportContent(command: GetCredentialReportCommand): { value: string | null } {
+  const taken: { value: string | null } = { value: null };
+  const middleware: DeserializeMiddleware<GetCredentialReportCommandInput, GetCredentialReportCommandOutput> =
+    (next) => async (args) => {
+      const result = await next(args);
+      const response = result.response as { statusCode?: number; body?: unknown };
+      if (response.statusCode === 200 && response.body && typeof (response.body as Readable).pipe === 'function') {
+        const xml = await text(response.body as Readable);
+        const open = xml.indexOf('<Content>');
+        const close = open < 0 ? -1 : xml.indexOf('</Content>', open);
+        if (close >= 0) {
+          taken.value = xml.slice(open + '<Content>'.length, close).trim();
+          response.body = Buffer.from(xml.slice(0, open) + xml.slice(close + '</Content>'.length));
+        } else {
+          response.body = Buffer.from(xml);
+        }
+      }
+      return result;
+    };
+  command.middlewareStack.addRelativeTo(middleware, {
+    relation: 'after',
+    toMiddleware: 'deserializerMiddleware',
+    name: 'iamStaleKeysReportContent',
+  });
+  return taken;
 }
 
 function notApplicable(value: string | undefined): string | null {
