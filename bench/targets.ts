@@ -1,0 +1,66 @@
+/** The targets, each PASS or FAIL on one run's results (or not run, when its scenario was left out). */
+import { count, duration, median, megabytes, ratio } from './format.js';
+import { reportBound, scanOf, speedup, summarize, type BenchResults } from './results.js';
+import type { ScanRow } from './scans.js';
+
+export interface Target {
+  goal: string;
+  measured: string;
+  pass: boolean | undefined;
+}
+
+const MB = 1e6;
+
+export function evaluate(r: BenchResults): Target[] {
+  const reports = r.scans.filter((s) => s.method === 'credential-report');
+  // Requests answered, not retries of throttled ones: the bound is on the calls the scan makes.
+  const made = (row: ScanRow) => row.requests - row.throttled;
+  const report10k = scanOf(r, 10_000, 'credential-report');
+  const api1k = scanOf(r, 1000, 'api');
+  const faster = (row: ScanRow | undefined, times: number): Pick<Target, 'measured' | 'pass'> => {
+    const s = row && speedup(r, row);
+    return s === undefined ? { measured: 'not run', pass: undefined } : { measured: ratio(s), pass: s >= times };
+  };
+  const t = r.throttled;
+  const parse = summarize(r.largeReport.parse);
+  const users = count(r.largeReport.userCount);
+  const startupMs = median(r.startup.map((s) => s.firstRequestMs));
+
+  return [
+    {
+      goal: 'Every scan finds exactly the seeded stale keys',
+      measured: `${r.scans.filter((s) => s.problems.length === 0).length} of ${r.scans.length} scans exact`,
+      pass: r.scans.every((s) => s.problems.length === 0),
+    },
+    {
+      goal: 'Credential report: IAM requests ≤ 3 + S at every size',
+      measured: reports.map((s) => `${count(made(s))} ≤ ${count(reportBound(s))}`).join(', ') || 'not run',
+      pass: reports.length ? reports.every((s) => made(s) <= reportBound(s)) : undefined,
+    },
+    { goal: 'Credential report at 10,000 users: ≥ 100× faster than the baseline', ...faster(report10k, 100) },
+    { goal: 'API method at 1,000 users: ≥ 5× faster than the baseline', ...faster(api1k, 5) },
+    {
+      goal: 'API method under the throttle: every user scanned, exactly the seeded stale keys',
+      measured: t
+        ? `${count(t.usersListed)} of ${count(t.truth.users)} users, ${t.problems.join(', ') || 'exact'} (${count(t.throttled)} throttled, ${duration(t.wallMs)})`
+        : 'not run',
+      pass: t ? t.usersListed === t.truth.users && t.problems.length === 0 : undefined,
+    },
+    {
+      goal: `Parsing a ${users}-user credential report: < 300 ms (median)`,
+      measured: duration(parse.medianMs),
+      pass: parse.medianMs < 300,
+    },
+    {
+      goal: `Parsing a ${users}-user credential report: peak memory < 200 MB`,
+      measured: megabytes(parse.peakRssBytes),
+      pass: parse.peakRssBytes < 200 * MB,
+    },
+    { goal: 'dist/index.js ≤ 2.5 MB', measured: megabytes(r.bundleBytes), pass: r.bundleBytes <= 2.5 * MB },
+    {
+      goal: 'Start-up to the first request ≤ 200 ms on Node 24 (median)',
+      measured: duration(startupMs),
+      pass: startupMs <= 200,
+    },
+  ];
+}
