@@ -203,6 +203,11 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
   if (deps.lastUseMatters) await fetchLastUse(keys.filter((k) => k.status === 'Active'));
   const flagged = deps.usersToConfirm(keys);
   await fetchLastUse(keys.filter((k) => flagged.has(k.user)));
+  if (!deps.lastUseMatters) {
+    notes.push(
+      'Last use was looked up only for the keys of users with a stale key (max-unused-days is off): other keys show none.',
+    );
+  }
 
   // ListUsers does not include the root user; the account summary says whether it has keys.
   try {

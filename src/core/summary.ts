@@ -123,9 +123,7 @@ function methodSection(result: ScanResult): string[] {
       `- Method: IAM credential report${at} (IAM reuses a report for up to 4 hours); ${plural(inventory.confirmedUsers, 'flagged user', 'flagged users')} confirmed live with ListAccessKeys.`,
     );
   } else {
-    lines.push(
-      `- Method: IAM API, user by user (ListUsers, ListAccessKeys); last use fetched with GetAccessKeyLastUsed for ${plural(inventory.confirmedUsers, 'flagged user', 'flagged users')}.`,
-    );
+    lines.push('- Method: IAM API, user by user (ListUsers, ListAccessKeys, GetAccessKeyLastUsed).');
   }
   lines.push(`- Judged at ${utcMinute(result.now)}, ages in whole UTC days.`);
   lines.push(`- Ran as \`${md(account.callerArn)}\`.`);

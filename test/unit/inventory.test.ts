@@ -199,8 +199,11 @@ describe('inventory by API', () => {
       fresh: [liveKey('fresh', 'AKIAFRESH00000000001', 10), liveKey('fresh', 'AKIAFRESH00000000002', 20, 'Inactive')],
     };
     const lean = fakeIam({ live });
-    await takeInventory('api', deps(lean));
+    const leanInventory = await takeInventory('api', deps(lean));
     expect(vi.mocked(lean.getAccessKeyLastUsed).mock.calls).toEqual([['AKIAOLD0000000000001']]);
+    expect(leanInventory.notes).toContain(
+      'Last use was looked up only for the keys of users with a stale key (max-unused-days is off): other keys show none.',
+    );
 
     const full = fakeIam({ live });
     const inv = await takeInventory('api', deps(full, { lastUseMatters: true }));
@@ -211,12 +214,13 @@ describe('inventory by API', () => {
         .sort(),
     ).toEqual(['AKIAFRESH00000000001', 'AKIAOLD0000000000001']);
     expect(inv.keys.find((k) => k.accessKeyId === 'AKIAFRESH00000000001')?.lastUsedService).toBe('iam');
+    expect(inv.notes).toEqual([]);
   });
 
   it('notes that root keys were not checked when the account summary is denied', async () => {
     const iam = fakeIam({ rootAccessKeysPresent: vi.fn(async () => Promise.reject(error('AccessDenied', 403))) });
     const inv = await takeInventory('api', deps(iam));
-    expect(inv.notes).toEqual(['Root access keys were not checked: iam:GetAccountSummary was denied.']);
+    expect(inv.notes).toContain('Root access keys were not checked: iam:GetAccountSummary was denied.');
   });
 
   it('never runs more than the concurrency limit of per-user calls at once', async () => {
