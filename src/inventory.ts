@@ -4,7 +4,7 @@
  */
 import pLimit from 'p-limit';
 import { awsErrorCode, errorMessage, isAccessDenied } from './aws/errors.js';
-import type { IamApi, LiveKey } from './aws/iam.js';
+import type { IamApi, LastUse, LiveKey } from './aws/iam.js';
 import { parseCredentialReport } from './core/credential-report.js';
 import type { ScanMethodInput } from './inputs.js';
 import { ROOT_USER, type AccessKey, type Inventory } from './model.js';
@@ -153,10 +153,20 @@ async function confirmUser(iam: IamApi, user: string, reported: readonly AccessK
         (r) => r.createDate && Math.abs(r.createDate.getTime() - key.createDate.getTime()) < 1000,
       );
       if (match) return fromLive(key, match);
-      const use = await iam.getAccessKeyLastUsed(key.accessKeyId);
+      const use = await lastUseOrUnknown(iam, key.accessKeyId);
       return fromLive(key, { lastUsedDate: use.date, lastUsedService: use.service, lastUsedRegion: use.region });
     }),
   );
+}
+
+/** Last use of a key created after the report; without iam:GetAccessKeyLastUsed it is left unknown. */
+async function lastUseOrUnknown(iam: IamApi, accessKeyId: string): Promise<LastUse> {
+  try {
+    return await iam.getAccessKeyLastUsed(accessKeyId);
+  } catch (err) {
+    if (!isAccessDenied(err)) throw err;
+    return { date: null, service: null, region: null };
+  }
 }
 
 function fromLive(

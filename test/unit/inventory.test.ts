@@ -107,6 +107,20 @@ describe('inventory by credential report', () => {
     expect(inv.keys.filter((k) => k.user === 'fresh').map((k) => k.accessKeyId)).toEqual([null, null]);
   });
 
+  it('leaves the last use of a key created since the report unknown when GetAccessKeyLastUsed is denied', async () => {
+    const iam = fakeIam({
+      csv,
+      live: { old: [liveKey('old', 'AKIAOLD0000000000001', 200), liveKey('old', 'AKIANEW0000000000001', 0)] },
+      getAccessKeyLastUsed: vi.fn(async () => Promise.reject(error('AccessDenied', 403))),
+    });
+    const inv = await takeInventory('credential-report', deps(iam));
+    expect(inv.keys.find((k) => k.accessKeyId === 'AKIANEW0000000000001')).toMatchObject({
+      lastUsedDate: null,
+      lastUsedService: null,
+    });
+    expect(inv.keys.find((k) => k.accessKeyId === 'AKIAOLD0000000000001')).toMatchObject({ lastUsedService: 's3' });
+  });
+
   it('polls with a growing pause until the report is complete', async () => {
     const states = ['STARTED', 'INPROGRESS', 'INPROGRESS', 'COMPLETE'] as const;
     let i = 0;
