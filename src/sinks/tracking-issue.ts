@@ -140,17 +140,17 @@ async function create(
   log: TrackingLog,
 ): Promise<IssueRecord> {
   let labels = options.labels;
+  let labelProblem: string | null = null;
   try {
     for (const label of labels) await api.ensureLabel(label);
   } catch (err) {
-    if (isForbiddenIntegration(err)) throw err;
-    log.warning(
-      `Could not create the labels ${labels.join(', ')} (${message(err)}); opening the tracking issue without them. Create them once by hand, or give the token push access.`,
-    );
+    // Said once the issue exists: if the token cannot write issues at all, that is the one warning.
+    labelProblem = message(err);
     labels = [];
   }
+  let issue: IssueRecord;
   try {
-    return await api.createIssue({ title, body, labels, assignees: options.assignees });
+    issue = await api.createIssue({ title, body, labels, assignees: options.assignees });
   } catch (err) {
     if (status(err) !== 422 || (options.assignees.length === 0 && labels.length === 0)) throw err;
     log.warning(
@@ -158,6 +158,12 @@ async function create(
     );
     return api.createIssue({ title, body, labels: [], assignees: [] });
   }
+  if (labelProblem) {
+    log.warning(
+      `Opened tracking issue #${issue.number} without its labels ${options.labels.join(', ')}: they could not be created (${labelProblem}). Create them once by hand, or give the token permission to; later runs still find the issue by its marker.`,
+    );
+  }
+  return issue;
 }
 
 /** The token has no issues: write at all: nothing else will work either. */

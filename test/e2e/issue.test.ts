@@ -204,6 +204,19 @@ describe('the tracking issue', () => {
     expect(run.warnings).toEqual([]);
   });
 
+  it('opens the issue without labels it cannot create, warns once, and finds it again by its marker', async () => {
+    const aws = await account(demoAccount());
+    const { github, oidc } = await repo({ noLabelPermission: true });
+    const first = await scan(aws, github, oidc);
+    expect(first.outputs['issue-action']).toBe('created');
+    expect(github.issues[0]!.labels).toEqual([]);
+    expect(first.warnings).toHaveLength(1);
+    expect(first.warnings[0]).toMatch(/^Opened tracking issue #1 without its labels security, stale-access-keys/);
+    const second = await scan(aws, github, oidc);
+    expect(second.outputs).toMatchObject({ 'issue-action': 'unchanged', 'issue-number': '1' });
+    expect(openIssues(github)).toHaveLength(1);
+  });
+
   it('warns to grant issues: write when the token cannot write, and the scan still decides the job', async () => {
     const aws = await account(demoAccount());
     const { github, oidc } = await repo({ readOnly: true });
