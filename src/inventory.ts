@@ -153,8 +153,7 @@ async function confirmUser(iam: IamApi, user: string, reported: readonly AccessK
         (r) => r.createDate && Math.abs(r.createDate.getTime() - key.createDate.getTime()) < 1000,
       );
       if (match) return fromLive(key, match);
-      const use = await lastUseOrUnknown(iam, key.accessKeyId);
-      return fromLive(key, { lastUsedDate: use.date, lastUsedService: use.service, lastUsedRegion: use.region });
+      return fromLive(key, lastUseFields(await lastUseOrUnknown(iam, key.accessKeyId)));
     }),
   );
 }
@@ -169,10 +168,13 @@ async function lastUseOrUnknown(iam: IamApi, accessKeyId: string): Promise<LastU
   }
 }
 
-function fromLive(
-  key: LiveKey,
-  use: Pick<AccessKey, 'lastUsedDate' | 'lastUsedService' | 'lastUsedRegion'>,
-): AccessKey {
+type LastUseFields = Pick<AccessKey, 'lastUsedDate' | 'lastUsedService' | 'lastUsedRegion'>;
+
+function lastUseFields(use: LastUse): LastUseFields {
+  return { lastUsedDate: use.date, lastUsedService: use.service, lastUsedRegion: use.region };
+}
+
+function fromLive(key: LiveKey, use: LastUseFields): AccessKey {
   return {
     user: key.user,
     accessKeyId: key.accessKeyId,
@@ -192,7 +194,7 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
   const live = (
     await Promise.all(users.map((user) => limit(async () => (await deps.iam.listAccessKeys(user)) ?? [])))
   ).flat();
-  const keys = live.map((key) => fromLive(key, { lastUsedDate: null, lastUsedService: null, lastUsedRegion: null }));
+  const keys = live.map((key) => fromLive(key, lastUseFields({ date: null, service: null, region: null })));
 
   // Last use costs one call a key: make it only where it can change a verdict or will be shown.
   const withLastUse = new Set<AccessKey>();
@@ -203,10 +205,7 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
         .map((key) =>
           limit(async () => {
             withLastUse.add(key);
-            const use = await deps.iam.getAccessKeyLastUsed(key.accessKeyId!);
-            key.lastUsedDate = use.date;
-            key.lastUsedService = use.service;
-            key.lastUsedRegion = use.region;
+            Object.assign(key, lastUseFields(await deps.iam.getAccessKeyLastUsed(key.accessKeyId!)));
           }),
         ),
     );

@@ -183,7 +183,7 @@ async function trackInIssue(
     return await syncTrackingIssue(
       api,
       result,
-      { ...config.issue, titleTemplate: config.issue.titleTemplate, keyId, runUrl: run.runUrl },
+      { ...config.issue, keyId, runUrl: run.runUrl },
       { info: core.info, warning: core.warning },
     );
   } catch (err) {

@@ -255,25 +255,36 @@ export function renderResolvedComment(result: ScanResult, ctx: RenderContext, cl
   return `✅ No stale access keys remain in account ${md(accountLabel(result.account))} as of ${utcMinute(result.now)}${run}.${closing ? ' Closing this issue.' : ''}`;
 }
 
-export type TrackingPlan =
-  | { action: 'create'; title: string; body: string }
+/** What to do with an issue that exists. */
+export type IssuePlan =
   | { action: 'update'; issue: TrackedIssue; body: string; comment: string | null }
   | { action: 'unchanged'; issue: TrackedIssue }
-  | { action: 'close'; issue: TrackedIssue; comment: string }
-  | { action: 'none' };
+  | { action: 'close'; issue: TrackedIssue; comment: string };
+
+export type TrackingPlan = IssuePlan | { action: 'create'; title: string; body: string } | { action: 'none' };
+
+type PlanOptions = { titleTemplate: string; closeResolved: boolean };
 
 /** What to write, given the scan and the account's open tracking issue (if any). */
 export function planTracking(
   result: ScanResult,
   open: TrackedIssue | null,
-  options: { titleTemplate: string; closeResolved: boolean },
+  options: PlanOptions,
   ctx: RenderContext,
 ): TrackingPlan {
+  if (open) return planForIssue(result, open, options, ctx);
+  if (result.judgement.stale.length === 0) return { action: 'none' };
+  return { action: 'create', title: issueTitle(options.titleTemplate, result), body: renderIssueBody(result, ctx) };
+}
+
+/** What to write to the account's open tracking issue. */
+export function planForIssue(
+  result: ScanResult,
+  open: TrackedIssue,
+  options: PlanOptions,
+  ctx: RenderContext,
+): IssuePlan {
   const stale = result.judgement.stale.length > 0;
-  if (!open) {
-    if (!stale) return { action: 'none' };
-    return { action: 'create', title: issueTitle(options.titleTemplate, result), body: renderIssueBody(result, ctx) };
-  }
   if (!stale && options.closeResolved) {
     return { action: 'close', issue: open, comment: renderResolvedComment(result, ctx, true) };
   }

@@ -6,7 +6,7 @@
 import type { IssueRecord, IssuesApi } from '../github/issues.js';
 import type { KeyIdStyle } from '../core/present.js';
 import type { ScanResult } from '../core/scan.js';
-import { parseMarker, planTracking, type RenderContext, type TrackedIssue } from '../core/tracking.js';
+import { parseMarker, planForIssue, planTracking, type IssuePlan, type RenderContext } from '../core/tracking.js';
 
 export type IssueAction = 'created' | 'updated' | 'unchanged' | 'closed' | 'none';
 
@@ -65,10 +65,27 @@ export async function syncTrackingIssue(
     previous: found.previous ? { number: found.previous.number, url: found.previous.url } : null,
   };
   const plan = planTracking(result, open, options, ctx);
+  if (plan.action === 'none') return { action: 'none', number: null, url: null, changed: false };
+  if (plan.action !== 'create') return carryOut(api, plan, log);
 
+  // An issue opened without its labels (no permission to set them) is not found by label: look once more.
+  const unlabeled = (await find(api, [], accountId, 'open')).open[0];
+  if (unlabeled) return carryOut(api, planForIssue(result, unlabeled, options, ctx), log);
+  const created = await create(api, plan.title, plan.body, options, log);
+  log.info(`Opened tracking issue #${created.number}.`);
+  // A run for the same account may have opened one at the same time. Every run closes only
+  // its own issue when an older one exists, so overlapping runs converge on the oldest.
+  const oldest = (await find(api, options.labels, accountId, 'open')).open[0];
+  if (oldest && oldest.number < created.number) {
+    await closeAsDuplicate(api, created.number, oldest.number, log);
+    return carryOut(api, planForIssue(result, oldest, options, ctx), log);
+  }
+  return outcome('created', created, true);
+}
+
+/** Makes the writes a plan for an existing issue calls for, one at a time. */
+async function carryOut(api: IssuesApi, plan: IssuePlan, log: TrackingLog): Promise<TrackingOutcome> {
   switch (plan.action) {
-    case 'none':
-      return { action: 'none', number: null, url: null, changed: false };
     case 'unchanged':
       log.info(`Tracking issue #${plan.issue.number} is up to date.`);
       return outcome('unchanged', plan.issue, false);
@@ -82,41 +99,7 @@ export async function syncTrackingIssue(
       await api.updateIssue(plan.issue.number, { state: 'closed', stateReason: 'completed' });
       log.info(`Closed tracking issue #${plan.issue.number}: no stale keys remain.`);
       return outcome('closed', plan.issue, true);
-    case 'create': {
-      // An issue opened without its labels (no permission to set them) is not found by label: look once more.
-      const unlabeled = (await find(api, [], accountId, 'open')).open[0];
-      if (unlabeled) return syncExisting(api, result, unlabeled, options, ctx, log);
-      const created = await create(api, plan.title, plan.body, options, log);
-      log.info(`Opened tracking issue #${created.number}.`);
-      // A run for the same account may have opened one at the same time. Every run closes only
-      // its own issue when an older one exists, so overlapping runs converge on the oldest.
-      const oldest = (await find(api, options.labels, accountId, 'open')).open[0];
-      if (oldest && oldest.number < created.number) {
-        await closeAsDuplicate(api, created.number, oldest.number, log);
-        return syncExisting(api, result, oldest, options, ctx, log);
-      }
-      return outcome('created', created, true);
-    }
   }
-}
-
-/** Brings an issue found late (or kept over ours) up to date. */
-async function syncExisting(
-  api: IssuesApi,
-  result: ScanResult,
-  issue: TrackedIssue & { url: string },
-  options: TrackingOptions,
-  ctx: RenderContext,
-  log: TrackingLog,
-): Promise<TrackingOutcome> {
-  const plan = planTracking(result, issue, options, ctx);
-  if (plan.action === 'update') {
-    await api.updateIssue(issue.number, { body: plan.body });
-    if (plan.comment) await api.addComment(issue.number, plan.comment);
-    log.info(`Updated tracking issue #${issue.number}.`);
-    return outcome('updated', issue, plan.comment !== null);
-  }
-  return outcome('unchanged', issue, false);
 }
 
 /** Closes every open tracking issue of the account but the oldest, as duplicates of it. */
