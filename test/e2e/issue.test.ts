@@ -142,13 +142,16 @@ describe('the tracking issue', () => {
 
   it('converges to one open issue when two runs for an account overlap', async () => {
     const aws = await account(demoAccount());
-    const { github, oidc } = await repo({ latencyMs: 40 });
+    const { github, oidc } = await repo({ latencyMs: 100 });
     const runs = await Promise.all([scan(aws, github, oidc), scan(aws, github, oidc)]);
     expect(runs.map((r) => r.exitCode)).toEqual([1, 1]);
     expect(openIssues(github)).toHaveLength(1);
     const kept = openIssues(github)[0]!;
     expect(runs.map((r) => r.outputs['issue-number'])).toEqual([String(kept.number), String(kept.number)]);
-    for (const dup of github.issues.filter((i) => i.state === 'closed')) {
+    // The runs did overlap: both opened an issue, and the later one was closed as a duplicate.
+    const closed = github.issues.filter((i) => i.state === 'closed');
+    expect(closed).toHaveLength(1);
+    for (const dup of closed) {
       expect(dup.state_reason).toBe('duplicate');
       expect(comments(github, dup.number)).toEqual([
         `Closing as a duplicate of #${kept.number}, which tracks the same account.`,
@@ -202,6 +205,9 @@ describe('the tracking issue', () => {
     expect(run.outputs['issue-action']).toBe('created');
     expect(openIssues(github)).toHaveLength(1);
     expect(run.warnings).toEqual([]);
+    const statuses = (route: string) => github.requests.filter((r) => r.route === route).map((r) => r.status);
+    expect(statuses('GET /repos/{owner}/{repo}/issues')[0]).toBe(502);
+    expect(statuses('POST /repos/{owner}/{repo}/issues')).toEqual([403, 201]);
   });
 
   it('opens the issue without labels it cannot create, warns once, and finds it again by its marker', async () => {
