@@ -25,6 +25,7 @@ export async function naiveScan(): Promise<{ userCount: number; keys: AccessKey[
             lastUsedDate: null,
             lastUsedService: null,
             lastUsedRegion: null,
+            lastUseKnown: false,
             root: false,
           });
         }

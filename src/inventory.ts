@@ -7,7 +7,7 @@ import { awsErrorCode, errorMessage, isAccessDenied } from './aws/errors.js';
 import type { IamApi, LastUse, LiveKey } from './aws/iam.js';
 import { parseCredentialReport } from './core/credential-report.js';
 import type { ScanMethodInput } from './inputs.js';
-import { ROOT_USER, type AccessKey, type Inventory } from './model.js';
+import { FULL_COVERAGE, ROOT_USER, type AccessKey, type Inventory } from './model.js';
 import type { Sleep } from './retry.js';
 
 export interface InventoryDeps {
@@ -136,6 +136,7 @@ async function scanByReport(deps: InventoryDeps): Promise<Inventory> {
     reportGeneratedAt: report.generatedAt,
     confirmedUsers: flagged.size,
     notes: [],
+    coverage: FULL_COVERAGE,
   };
 }
 
@@ -159,19 +160,20 @@ async function confirmUser(iam: IamApi, user: string, reported: readonly AccessK
 }
 
 /** Last use of a key created after the report; without iam:GetAccessKeyLastUsed it is left unknown. */
-async function lastUseOrUnknown(iam: IamApi, accessKeyId: string): Promise<LastUse> {
+async function lastUseOrUnknown(iam: IamApi, accessKeyId: string): Promise<LastUse | null> {
   try {
     return await iam.getAccessKeyLastUsed(accessKeyId);
   } catch (err) {
     if (!isAccessDenied(err)) throw err;
-    return { date: null, service: null, region: null };
+    return null;
   }
 }
 
-type LastUseFields = Pick<AccessKey, 'lastUsedDate' | 'lastUsedService' | 'lastUsedRegion'>;
+type LastUseFields = Pick<AccessKey, 'lastUsedDate' | 'lastUsedService' | 'lastUsedRegion' | 'lastUseKnown'>;
 
-function lastUseFields(use: LastUse): LastUseFields {
-  return { lastUsedDate: use.date, lastUsedService: use.service, lastUsedRegion: use.region };
+function lastUseFields(use: LastUse | null): LastUseFields {
+  if (!use) return { lastUsedDate: null, lastUsedService: null, lastUsedRegion: null, lastUseKnown: false };
+  return { lastUsedDate: use.date, lastUsedService: use.service, lastUsedRegion: use.region, lastUseKnown: true };
 }
 
 function fromLive(key: LiveKey, use: LastUseFields): AccessKey {
@@ -183,6 +185,7 @@ function fromLive(key: LiveKey, use: LastUseFields): AccessKey {
     lastUsedDate: use.lastUsedDate,
     lastUsedService: use.lastUsedService,
     lastUsedRegion: use.lastUsedRegion,
+    lastUseKnown: use.lastUseKnown,
     root: false,
   };
 }
@@ -194,7 +197,7 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
   const live = (
     await Promise.all(users.map((user) => limit(async () => (await deps.iam.listAccessKeys(user)) ?? [])))
   ).flat();
-  const keys = live.map((key) => fromLive(key, lastUseFields({ date: null, service: null, region: null })));
+  const keys = live.map((key) => fromLive(key, lastUseFields(null)));
 
   // Last use costs one call a key: make it only where it can change a verdict or will be shown.
   const withLastUse = new Set<AccessKey>();
@@ -229,6 +232,7 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
         lastUsedDate: null,
         lastUsedService: null,
         lastUsedRegion: null,
+        lastUseKnown: false,
         root: true,
       });
     }
@@ -237,5 +241,13 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
     notes.push('Root access keys were not checked: iam:GetAccountSummary was denied.');
   }
 
-  return { method: 'api', userCount: users.length, keys, reportGeneratedAt: null, confirmedUsers: flagged.size, notes };
+  return {
+    method: 'api',
+    userCount: users.length,
+    keys,
+    reportGeneratedAt: null,
+    confirmedUsers: flagged.size,
+    notes,
+    coverage: FULL_COVERAGE,
+  };
 }

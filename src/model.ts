@@ -15,9 +15,12 @@ export interface AccessKey {
   status: KeyStatus;
   /** `null` only for a root key whose existence is known but not its date (account summary). */
   createDate: Date | null;
+  /** `null` when never used, or when not known (see `lastUseKnown`). */
   lastUsedDate: Date | null;
   lastUsedService: string | null;
   lastUsedRegion: string | null;
+  /** `false` when last use was not looked up or could not be read: `lastUsedDate: null` then says nothing. */
+  lastUseKnown: boolean;
   root: boolean;
 }
 
@@ -32,7 +35,34 @@ export interface Inventory {
   confirmedUsers: number;
   /** Facts a reader of the summary should know about how the scan was made. */
   notes: string[];
+  /** What the scan could not see. */
+  coverage: Coverage;
 }
+
+/**
+ * Something the scan could not check, and what closes it. A gap in which a stale key could hide
+ * makes the scan incomplete; one that hides nothing is a note.
+ */
+export interface Gap {
+  /** What was not checked, as a sentence for people: `Root access keys were not checked`. */
+  what: string;
+  /** The permission or step that closes the gap: `Grant iam:GetAccountSummary`. */
+  fix: string;
+  /** Whether a stale key could hide in it. */
+  couldHideStale: boolean;
+}
+
+/** What the inventory could not see: the judgement never calls anything in here resolved. */
+export interface Coverage {
+  gaps: Gap[];
+  /** Users whose keys could not be listed; `'all'` when the users themselves could not be listed. */
+  unseenUsers: ReadonlySet<string> | 'all';
+  /** Whether root access keys were checked (the report's root row, or the account summary). */
+  rootChecked: boolean;
+}
+
+/** A complete view of the account: nothing unseen. */
+export const FULL_COVERAGE: Coverage = { gaps: [], unseenUsers: new Set(), rootChecked: true };
 
 export interface Account {
   id: string;
@@ -65,4 +95,9 @@ export interface Judgement {
   /** Distinct user names whose keys were skipped by `exclude-users`. */
   excludedUsers: string[];
   excludedKeys: number;
+  /**
+   * Active keys that are not stale by age but whose last use is unknown while `max-unused-days`
+   * needs it: they may be stale, and are never called resolved.
+   */
+  undetermined: AccessKey[];
 }

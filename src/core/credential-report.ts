@@ -78,6 +78,7 @@ export function parseCredentialReport(csv: string): ParsedCredentialReport {
         lastUsedDate: toDate(optional(row[slot.usedDate]), where),
         lastUsedService: optional(row[slot.usedService]),
         lastUsedRegion: optional(row[slot.usedRegion]),
+        lastUseKnown: true,
         root,
       });
     }

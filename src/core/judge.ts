@@ -34,6 +34,7 @@ export function judge(keys: readonly AccessKey[], policy: Policy, now: Date): Ju
   const excluded = userMatcher(policy.excludeUsers);
   const stale: Finding[] = [];
   const dueSoon: DueSoon[] = [];
+  const undetermined: AccessKey[] = [];
   const excludedUsers = new Set<string>();
   let excludedKeys = 0;
   let scannedKeys = 0;
@@ -47,7 +48,11 @@ export function judge(keys: readonly AccessKey[], policy: Policy, now: Date): Ju
     scannedKeys++;
     const active = key.status === 'Active';
     const ageDays = key.createDate ? utcDaysBetween(key.createDate, now) : null;
-    const idleDays = key.lastUsedDate ? utcDaysBetween(key.lastUsedDate, now) : ageDays;
+    // Unknown last use says nothing: a key younger than max-unused-days cannot be idle that long,
+    // but an older one may be.
+    const idleDays = key.lastUsedDate ? utcDaysBetween(key.lastUsedDate, now) : key.lastUseKnown ? ageDays : null;
+    const unusedUnknown =
+      policy.maxUnusedDays > 0 && active && idleDays === null && (ageDays === null || ageDays >= policy.maxUnusedDays);
 
     const reasons: Reason[] = [];
     if (key.root) reasons.push('root-key');
@@ -60,14 +65,18 @@ export function judge(keys: readonly AccessKey[], policy: Policy, now: Date): Ju
 
     if (reasons.length > 0) {
       stale.push({ ...key, ageDays, idleDays, reasons });
-    } else if (active && ageDays !== null && policy.warnDays > 0 && ageDays >= policy.maxAgeDays - policy.warnDays) {
+      continue;
+    }
+    if (unusedUnknown) undetermined.push(key);
+    if (active && ageDays !== null && policy.warnDays > 0 && ageDays >= policy.maxAgeDays - policy.warnDays) {
       dueSoon.push({ ...key, ageDays, daysLeft: policy.maxAgeDays - ageDays });
     }
   }
 
   stale.sort(byRootThenOldest);
   dueSoon.sort((a, b) => a.daysLeft - b.daysLeft || byName(a, b));
-  return { stale, dueSoon, scannedKeys, excludedUsers: [...excludedUsers].sort(), excludedKeys };
+  undetermined.sort(byName);
+  return { stale, dueSoon, scannedKeys, excludedUsers: [...excludedUsers].sort(), excludedKeys, undetermined };
 }
 
 /** Users with a stale key: the ones worth a live look (key IDs, current state, last use). */

@@ -1,7 +1,7 @@
 /** Scan results built from plain keys, for the tests of the pure renderers. Fixed clock. */
 import { judge, type Policy } from '../../src/core/judge.js';
 import type { ScanResult } from '../../src/core/scan.js';
-import type { AccessKey } from '../../src/model.js';
+import { FULL_COVERAGE, type AccessKey } from '../../src/model.js';
 
 export const now = new Date('2026-11-21T08:00:00Z');
 export const daysAgo = (n: number): Date => new Date(now.getTime() - n * 86_400_000);
@@ -23,6 +23,7 @@ export function key(user: string, ageDays: number, over: Partial<AccessKey> = {}
     lastUsedDate: daysAgo(2),
     lastUsedService: 's3',
     lastUsedRegion: 'eu-west-1',
+    lastUseKnown: true,
     root: false,
     ...over,
   };
@@ -47,6 +48,7 @@ export function scanResult(
       reportGeneratedAt: new Date('2026-11-21T05:00:00Z'),
       confirmedUsers: 2,
       notes: [],
+      coverage: FULL_COVERAGE,
     },
     judgement: judge(keys, p, now),
     policy: p,

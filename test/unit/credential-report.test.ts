@@ -22,6 +22,7 @@ describe('parseCredentialReport', () => {
         lastUsedDate: new Date('2026-11-01T09:15:00Z'),
         lastUsedService: 's3',
         lastUsedRegion: 'us-east-1',
+        lastUseKnown: true,
         root: true,
       },
     ]);

@@ -14,6 +14,7 @@ function key(over: Partial<AccessKey> & { user: string }): AccessKey {
     lastUsedDate: daysAgo(1),
     lastUsedService: 'sts',
     lastUsedRegion: 'us-east-1',
+    lastUseKnown: true,
     root: false,
     ...over,
   };

@@ -13,7 +13,7 @@ import {
   type RenderContext,
   type TrackedIssue,
 } from '../../src/core/tracking.js';
-import type { AccessKey } from '../../src/model.js';
+import { FULL_COVERAGE, type AccessKey } from '../../src/model.js';
 
 const now = new Date('2026-11-21T08:00:00Z');
 const later = new Date('2026-11-21T09:30:00Z');
@@ -31,6 +31,7 @@ function key(user: string, id: string, age: number): AccessKey {
     lastUsedDate: daysAgo(1),
     lastUsedService: 's3',
     lastUsedRegion: 'us-east-1',
+    lastUseKnown: true,
     root: false,
   };
 }
@@ -50,6 +51,7 @@ function result(keys: AccessKey[], at = now): ScanResult {
       reportGeneratedAt: at,
       confirmedUsers: 0,
       notes: [],
+      coverage: FULL_COVERAGE,
     },
     judgement: judge(keys, policy, at),
     policy,
