@@ -10,9 +10,26 @@ export function redactKeyId(id: string): string {
 export type KeyIdStyle = (id: string) => string;
 export const fullKeyId: KeyIdStyle = (id) => id;
 
-export function keyLabel(key: AccessKey, style: KeyIdStyle): string {
+export function keyLabel(key: Pick<AccessKey, 'accessKeyId' | 'root'>, style: KeyIdStyle): string {
   if (key.accessKeyId) return style(key.accessKeyId);
-  return key.root ? 'root access key' : 'ID unknown';
+  return key.root ? 'root user key' : 'ID unknown';
+}
+
+/** The root user is "root user" to people everywhere; IAM's `<root_account>` stays in machine output. */
+export const ROOT_LABEL = 'root user';
+
+/** A key's user as plain text: the IAM user name, or "root user". */
+export function userLabel(key: Pick<AccessKey, 'user' | 'root'>): string {
+  return key.root ? ROOT_LABEL : key.user;
+}
+
+/**
+ * A key's user in GitHub Markdown: the name in a code span, so that `first.last@example.com` never
+ * becomes a mail link, `@name` never mentions anyone and `_` never turns to italics. IAM names have
+ * no backticks or pipes, so a code span needs no escaping, even in a table cell.
+ */
+export function userMarkdown(key: Pick<AccessKey, 'user' | 'root'>): string {
+  return key.root ? ROOT_LABEL : `\`${key.user}\``;
 }
 
 /** `prod (111111111111)`, or the ID alone when the account has no alias. */
