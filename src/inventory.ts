@@ -1,13 +1,19 @@
 /**
  * The inventory: every IAM user's access keys, by the credential report (a few calls for the whole
  * account, then live confirmation of the users it flags) or user by user through the API.
+ *
+ * Fail closed: a call that is denied or keeps failing never ends the scan with less than it says.
+ * What could not be seen is recorded as a gap (`Inventory.coverage`) with the permission that
+ * closes it; only a fault that makes the whole scan meaningless (an expired session) is thrown.
  */
 import pLimit from 'p-limit';
-import { awsErrorCode, errorMessage, isAccessDenied } from './aws/errors.js';
+import { awsErrorCode, errorMessage, isAccessDenied, isTransient } from './aws/errors.js';
 import type { IamApi, LastUse, LiveKey } from './aws/iam.js';
 import { parseCredentialReport } from './core/credential-report.js';
+import { count, plural } from './core/markdown.js';
+import { utcMinute } from './core/scan.js';
 import type { ScanMethodInput } from './inputs.js';
-import { FULL_COVERAGE, ROOT_USER, type AccessKey, type Inventory } from './model.js';
+import { ROOT_USER, type AccessKey, type Coverage, type Gap, type Inventory } from './model.js';
 import type { Sleep } from './retry.js';
 
 export interface InventoryDeps {
@@ -21,20 +27,30 @@ export interface InventoryDeps {
   warning: (message: string) => void;
   /** Concurrent IAM calls for per-user work. */
   concurrency?: number;
-  /** How long to wait for a credential report before giving up. */
+  /** How long to wait for a credential report before giving up on it. */
   reportTimeoutMs?: number;
 }
 
 const DEFAULT_CONCURRENCY = 8;
 const DEFAULT_REPORT_TIMEOUT_MS = 120_000;
+/** Fetches of a finished report that may fail in transit before the scan gives up. */
+const MAX_REPORT_FAULTS = 3;
+const REPORT_PERMISSIONS = 'iam:GenerateCredentialReport and iam:GetCredentialReport';
 
-export class ReportTimeoutError extends Error {
-  override name = 'ReportTimeoutError';
+/** The report could not be had: refused, or never ready. `auto` falls back to the API on either. */
+class ReportUnavailableError extends Error {
+  override name = 'ReportUnavailableError';
+  constructor(
+    message: string,
+    readonly why: 'denied' | 'timeout',
+  ) {
+    super(message);
+  }
 }
 
-/** The report itself was refused (as opposed to a later, per-user call). */
-class ReportDeniedError extends Error {
-  override name = 'ReportDeniedError';
+/** The session ran out mid-scan: every later call would fail the same way. */
+export class SessionExpiredError extends Error {
+  override name = 'SessionExpiredError';
 }
 
 export async function takeInventory(method: ScanMethodInput, deps: InventoryDeps): Promise<Inventory> {
@@ -42,17 +58,42 @@ export async function takeInventory(method: ScanMethodInput, deps: InventoryDeps
   try {
     return await scanByReport(deps);
   } catch (err) {
-    if (!(err instanceof ReportDeniedError)) throw err;
+    if (!(err instanceof ReportUnavailableError)) throw err;
     if (method === 'auto') {
-      const note = `The credential report was denied (${err.message}), so keys were listed user by user. Grant iam:GenerateCredentialReport and iam:GetCredentialReport for a faster scan.`;
+      const note =
+        err.why === 'denied'
+          ? `The credential report was denied (${err.message}), so keys were listed user by user. Grant ${REPORT_PERMISSIONS} for a faster scan.`
+          : `${err.message}, so keys were listed user by user instead.`;
       deps.warning(note);
       return scanByApi(deps, [note]);
     }
-    throw new Error(
-      `The credential report was denied: ${err.message}. Grant iam:GenerateCredentialReport and iam:GetCredentialReport, or set scan-method to api or auto.`,
-      { cause: err },
-    );
+    return nothingSeen(err);
   }
+}
+
+/** `scan-method: credential-report` without a report: nothing was seen, and the summary says why. */
+function nothingSeen(err: ReportUnavailableError): Inventory {
+  const gap: Gap =
+    err.why === 'denied'
+      ? {
+          what: `The credential report was denied (${err.message}), so no keys were checked`,
+          fix: `Grant ${REPORT_PERMISSIONS}, or set scan-method to auto`,
+          couldHideStale: true,
+        }
+      : {
+          what: `${err.message}, so no keys were checked`,
+          fix: 'Run again later, or set scan-method to auto to fall back to listing keys user by user',
+          couldHideStale: true,
+        };
+  return {
+    method: 'credential-report',
+    userCount: 0,
+    keys: [],
+    reportGeneratedAt: null,
+    confirmedUsers: 0,
+    notes: [],
+    coverage: { gaps: [gap], unseenUsers: 'all', rootChecked: false },
+  };
 }
 
 /** Generate (or reuse) the report, polling with a growing pause until it is complete. */
@@ -60,14 +101,19 @@ async function fetchReport(deps: InventoryDeps): Promise<{ csv: string; generate
   try {
     return await pollReport(deps);
   } catch (err) {
-    if (isAccessDenied(err)) throw new ReportDeniedError(errorMessage(err));
+    expiredIsFatal(err, 'fetching the credential report');
+    if (isAccessDenied(err)) throw new ReportUnavailableError(errorMessage(err), 'denied');
     throw err;
   }
 }
 
+const REGENERATE =
+  /^(CredentialReportNotPresent|CredentialReportExpired|CredentialReportNotReady|ReportNotPresent|ReportExpired|ReportInProgress)$/;
+
 async function pollReport(deps: InventoryDeps): Promise<{ csv: string; generatedAt: Date | null }> {
   const timeoutMs = deps.reportTimeoutMs ?? DEFAULT_REPORT_TIMEOUT_MS;
   let waited = 0;
+  let faults = 0;
   for (let poll = 0; ; poll++) {
     let state: string;
     try {
@@ -81,25 +127,69 @@ async function pollReport(deps: InventoryDeps): Promise<{ csv: string; generated
       try {
         return await deps.iam.getCredentialReport();
       } catch (err) {
-        // The report expired or is being replaced between the two calls: generate again.
-        if (
-          !/^(CredentialReportNotPresent|CredentialReportExpired|CredentialReportNotReady|ReportNotPresent|ReportExpired|ReportInProgress)$/.test(
-            awsErrorCode(err),
-          )
-        ) {
-          throw err;
-        }
+        // The report expired or is being replaced between the two calls: generate again. An
+        // answer that failed or was cut off in transit (past the SDK's own retries): fetch again, a few times.
+        if (!REGENERATE.test(awsErrorCode(err)) && !(isTransient(err) && ++faults <= MAX_REPORT_FAULTS)) throw err;
+        if (!REGENERATE.test(awsErrorCode(err)))
+          deps.info(`Fetching the credential report failed (${errorMessage(err)}); trying again.`);
       }
     }
     const pause = Math.min(500 * 2 ** poll, 5000);
     if (waited + pause > timeoutMs) {
-      throw new ReportTimeoutError(
-        `The credential report was not ready after ${Math.round(waited / 1000)} s. IAM may be busy: run again later, or set scan-method to api.`,
+      throw new ReportUnavailableError(
+        `The credential report was not ready after ${Math.round(waited / 1000)} s (IAM may be busy)`,
+        'timeout',
       );
     }
     await deps.sleep(pause);
     waited += pause;
   }
+}
+
+/** Per-user calls that failed, by what failed, for one gap per cause. */
+class Failures {
+  private readonly byCause = new Map<string, { permission: string; code: string; users: string[] }>();
+
+  add(permission: string, user: string, err: unknown): void {
+    const code = isAccessDenied(err) ? 'AccessDenied' : awsErrorCode(err);
+    const key = `${permission} ${code}`;
+    const entry = this.byCause.get(key) ?? { permission, code, users: [] };
+    entry.users.push(user);
+    this.byCause.set(key, entry);
+  }
+
+  get users(): Set<string> {
+    return new Set([...this.byCause.values()].flatMap((e) => e.users));
+  }
+
+  /** One gap per cause: `what` says what could not be seen and why, `fix` what closes it. */
+  gaps(what: (users: string, cause: string) => string, couldHideStale: boolean): Gap[] {
+    return [...this.byCause.values()].map(({ permission, code, users }) => ({
+      what: what(
+        userList(users),
+        code === 'AccessDenied' ? `${permission} was denied` : `${permission} failed: ${code}`,
+      ),
+      fix: code === 'AccessDenied' ? `Grant ${permission}` : 'Run again: IAM kept failing after retries',
+      couldHideStale,
+    }));
+  }
+}
+
+/** `3 users (alice, bob, carol)`, at most ten names. */
+function userList(users: readonly string[]): string {
+  const sorted = [...users].sort((a, b) => a.localeCompare(b, 'en'));
+  const shown = sorted.slice(0, 10).join(', ');
+  const more = sorted.length > 10 ? ` and ${count(sorted.length - 10)} more` : '';
+  return `${plural(users.length, 'user', 'users')} (${shown}${more})`;
+}
+
+/** An expired session ends the scan: every call after it fails the same way. */
+function expiredIsFatal(err: unknown, step: string): void {
+  if (!/^(ExpiredToken|RequestExpired|TokenRefreshRequired)$/.test(awsErrorCode(err))) return;
+  throw new SessionExpiredError(
+    `The AWS session expired while ${step} (${errorMessage(err)}). Raise role-duration-seconds (now shorter than the scan takes), or let the role's maximum session duration allow it.`,
+    { cause: err },
+  );
 }
 
 async function scanByReport(deps: InventoryDeps): Promise<Inventory> {
@@ -108,7 +198,7 @@ async function scanByReport(deps: InventoryDeps): Promise<Inventory> {
   const flagged = deps.usersToConfirm(parsed.keys);
   flagged.delete(ROOT_USER); // IAM has no live listing of the root user's keys.
   deps.info(
-    `Credential report${report.generatedAt ? ` of ${report.generatedAt.toISOString()}` : ''}: ${parsed.userCount} users, ${parsed.keys.length} keys; confirming ${flagged.size} flagged users live.`,
+    `Credential report${report.generatedAt ? ` of ${utcMinute(report.generatedAt)}` : ''}: ${plural(parsed.userCount, 'user', 'users')}, ${plural(parsed.keys.length, 'key', 'keys')}; confirming ${plural(flagged.size, 'flagged user', 'flagged users')} live.`,
   );
 
   const fromReport = new Map<string, AccessKey[]>();
@@ -123,20 +213,47 @@ async function scanByReport(deps: InventoryDeps): Promise<Inventory> {
     fromReport.set(key.user, list);
   }
 
+  const unconfirmed = new Failures();
+  const lastUse = new Failures();
   const limit = pLimit(deps.concurrency ?? DEFAULT_CONCURRENCY);
   const confirmed = await Promise.all(
-    [...flagged].map((user) => limit(() => confirmUser(deps.iam, user, fromReport.get(user) ?? []))),
+    [...flagged].map((user) =>
+      limit(async () => {
+        const reported = fromReport.get(user) ?? [];
+        try {
+          return await confirmUser(deps.iam, user, reported, lastUse);
+        } catch (err) {
+          expiredIsFatal(err, `listing the access keys of ${user}`);
+          // The report's own view of the user still judges the keys; only their IDs are missing.
+          unconfirmed.add('iam:ListAccessKeys', user, err);
+          return reported;
+        }
+      }),
+    ),
   );
   for (const list of confirmed) keys.push(...list);
 
+  const at = report.generatedAt ? ` of ${utcMinute(report.generatedAt)}` : '';
+  const gaps = [
+    ...unconfirmed.gaps(
+      (users, cause) =>
+        `The keys of ${users} were not confirmed live (${cause}): they are shown as the credential report${at} has them, without key IDs`,
+      false,
+    ),
+    ...lastUse.gaps(
+      (users, cause) => `The last use of keys created since the report could not be read for ${users} (${cause})`,
+      false,
+    ),
+  ];
   return {
     method: 'credential-report',
     userCount: parsed.userCount,
     keys,
     reportGeneratedAt: report.generatedAt,
-    confirmedUsers: flagged.size,
+    confirmedUsers: flagged.size - unconfirmed.users.size,
     notes: [],
-    coverage: FULL_COVERAGE,
+    // The report has a row for every user and for the root user: nothing is unseen.
+    coverage: { gaps, unseenUsers: new Set(), rootChecked: true },
   };
 }
 
@@ -145,7 +262,12 @@ async function scanByReport(deps: InventoryDeps): Promise<Inventory> {
  * rotated since is seen as it is now. Last use comes from the report for the same key (same
  * creation time), or live for a key the report does not know.
  */
-async function confirmUser(iam: IamApi, user: string, reported: readonly AccessKey[]): Promise<AccessKey[]> {
+async function confirmUser(
+  iam: IamApi,
+  user: string,
+  reported: readonly AccessKey[],
+  lastUse: Failures,
+): Promise<AccessKey[]> {
   const live = await iam.listAccessKeys(user);
   if (live === null) return []; // Deleted since the report.
   return Promise.all(
@@ -154,17 +276,23 @@ async function confirmUser(iam: IamApi, user: string, reported: readonly AccessK
         (r) => r.createDate && Math.abs(r.createDate.getTime() - key.createDate.getTime()) < 1000,
       );
       if (match) return fromLive(key, match);
-      return fromLive(key, lastUseFields(await lastUseOrUnknown(iam, key.accessKeyId)));
+      return fromLive(key, lastUseFields(await lastUseOrUnknown(iam, key.user, key.accessKeyId, lastUse)));
     }),
   );
 }
 
-/** Last use of a key created after the report; without iam:GetAccessKeyLastUsed it is left unknown. */
-async function lastUseOrUnknown(iam: IamApi, accessKeyId: string): Promise<LastUse | null> {
+/** Last use of one key; when it cannot be read it is left unknown and the failure recorded. */
+async function lastUseOrUnknown(
+  iam: IamApi,
+  user: string,
+  accessKeyId: string,
+  failures: Failures,
+): Promise<LastUse | null> {
   try {
     return await iam.getAccessKeyLastUsed(accessKeyId);
   } catch (err) {
-    if (!isAccessDenied(err)) throw err;
+    expiredIsFatal(err, `reading the last use of a key of ${user}`);
+    failures.add('iam:GetAccessKeyLastUsed', user, err);
     return null;
   }
 }
@@ -191,16 +319,44 @@ function fromLive(key: LiveKey, use: LastUseFields): AccessKey {
 }
 
 async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventory> {
-  const users = await deps.iam.listUserNames();
-  deps.info(`Listed ${users.length} IAM users; listing their keys.`);
+  const gaps: Gap[] = [];
+  let users: string[] | null;
+  try {
+    users = await deps.iam.listUserNames();
+    deps.info(`Listed ${plural(users.length, 'IAM user', 'IAM users')}; listing their keys.`);
+  } catch (err) {
+    expiredIsFatal(err, 'listing the IAM users');
+    users = null;
+    gaps.push({
+      what: `The IAM users could not be listed (iam:ListUsers ${isAccessDenied(err) ? 'was denied' : `failed: ${awsErrorCode(err)}`}), so no user's keys were checked`,
+      fix: isAccessDenied(err) ? 'Grant iam:ListUsers' : 'Run again: IAM kept failing after retries',
+      couldHideStale: true,
+    });
+  }
+
   const limit = pLimit(deps.concurrency ?? DEFAULT_CONCURRENCY);
+  const unlisted = new Failures();
   const live = (
-    await Promise.all(users.map((user) => limit(async () => (await deps.iam.listAccessKeys(user)) ?? [])))
+    await Promise.all(
+      (users ?? []).map((user) =>
+        limit(async () => {
+          try {
+            return (await deps.iam.listAccessKeys(user)) ?? [];
+          } catch (err) {
+            expiredIsFatal(err, `listing the access keys of ${user}`);
+            unlisted.add('iam:ListAccessKeys', user, err);
+            return [];
+          }
+        }),
+      ),
+    )
   ).flat();
+  gaps.push(...unlisted.gaps((list, cause) => `The keys of ${list} could not be listed (${cause})`, true));
   const keys = live.map((key) => fromLive(key, lastUseFields(null)));
 
   // Last use costs one call a key: make it only where it can change a verdict or will be shown.
   const withLastUse = new Set<AccessKey>();
+  const lastUse = new Failures();
   const fetchLastUse = (targets: AccessKey[]) =>
     Promise.all(
       targets
@@ -208,7 +364,8 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
         .map((key) =>
           limit(async () => {
             withLastUse.add(key);
-            Object.assign(key, lastUseFields(await deps.iam.getAccessKeyLastUsed(key.accessKeyId!)));
+            const use = await lastUseOrUnknown(deps.iam, key.user, key.accessKeyId!, lastUse);
+            Object.assign(key, lastUseFields(use));
           }),
         ),
     );
@@ -220,34 +377,45 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
       'Last use was looked up only for the keys of users with a stale key (max-unused-days is off): other keys show none.',
     );
   }
+  gaps.push(...lastUse.gaps((list, cause) => `The last use of keys of ${list} could not be read (${cause})`, false));
 
   // ListUsers does not include the root user; the account summary says whether it has keys.
+  let rootChecked = true;
   try {
-    if (await deps.iam.rootAccessKeysPresent()) {
-      keys.push({
-        user: ROOT_USER,
-        accessKeyId: null,
-        status: 'Active',
-        createDate: null,
-        lastUsedDate: null,
-        lastUsedService: null,
-        lastUsedRegion: null,
-        lastUseKnown: false,
-        root: true,
-      });
-    }
+    if (await deps.iam.rootAccessKeysPresent()) keys.push(rootKeyOfUnknownDate());
   } catch (err) {
-    if (!isAccessDenied(err)) throw err;
-    notes.push('Root access keys were not checked: iam:GetAccountSummary was denied.');
+    expiredIsFatal(err, 'checking for root access keys');
+    rootChecked = false;
+    gaps.push({
+      what: `Root access keys were not checked (iam:GetAccountSummary ${isAccessDenied(err) ? 'was denied' : `failed: ${awsErrorCode(err)}`})`,
+      fix: `Grant iam:GetAccountSummary, or ${REPORT_PERMISSIONS} (the report has the root user's keys)`,
+      couldHideStale: true,
+    });
   }
 
+  const coverage: Coverage = { gaps, unseenUsers: users === null ? 'all' : unlisted.users, rootChecked };
   return {
     method: 'api',
-    userCount: users.length,
+    userCount: users?.length ?? 0,
     keys,
     reportGeneratedAt: null,
     confirmedUsers: flagged.size,
     notes,
-    coverage: FULL_COVERAGE,
+    coverage,
+  };
+}
+
+/** The account summary says only that the root user has keys, not when they were made. */
+function rootKeyOfUnknownDate(): AccessKey {
+  return {
+    user: ROOT_USER,
+    accessKeyId: null,
+    status: 'Active',
+    createDate: null,
+    lastUsedDate: null,
+    lastUsedService: null,
+    lastUsedRegion: null,
+    lastUseKnown: false,
+    root: true,
   };
 }

@@ -95,6 +95,8 @@ export interface Judgement {
   /** Distinct user names whose keys were skipped by `exclude-users`. */
   excludedUsers: string[];
   excludedKeys: number;
+  /** `exclude-users` patterns that matched no user with a key: likely a typo. */
+  unmatchedExclusions: string[];
   /**
    * Active keys that are not stale by age but whose last use is unknown while `max-unused-days`
    * needs it: they may be stale, and are never called resolved.

@@ -76,7 +76,19 @@ export function judge(keys: readonly AccessKey[], policy: Policy, now: Date): Ju
   stale.sort(byRootThenOldest);
   dueSoon.sort((a, b) => a.daysLeft - b.daysLeft || byName(a, b));
   undetermined.sort(byName);
-  return { stale, dueSoon, scannedKeys, excludedUsers: [...excludedUsers].sort(), excludedKeys, undetermined };
+  const unmatchedExclusions = policy.excludeUsers.filter((p) => {
+    const matches = userMatcher([p]);
+    return ![...excludedUsers].some(matches);
+  });
+  return {
+    stale,
+    dueSoon,
+    scannedKeys,
+    excludedUsers: [...excludedUsers].sort(),
+    excludedKeys,
+    unmatchedExclusions,
+    undetermined,
+  };
 }
 
 /** Users with a stale key: the ones worth a live look (key IDs, current state, last use). */

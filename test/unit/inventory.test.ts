@@ -117,8 +117,69 @@ describe('inventory by credential report', () => {
     expect(inv.keys.find((k) => k.accessKeyId === 'AKIANEW0000000000001')).toMatchObject({
       lastUsedDate: null,
       lastUsedService: null,
+      lastUseKnown: false,
     });
-    expect(inv.keys.find((k) => k.accessKeyId === 'AKIAOLD0000000000001')).toMatchObject({ lastUsedService: 's3' });
+    expect(inv.keys.find((k) => k.accessKeyId === 'AKIAOLD0000000000001')).toMatchObject({
+      lastUsedService: 's3',
+      lastUseKnown: true,
+    });
+    expect(inv.coverage.gaps).toEqual([
+      {
+        what: 'The last use of keys created since the report could not be read for 1 user (old) (iam:GetAccessKeyLastUsed was denied)',
+        fix: 'Grant iam:GetAccessKeyLastUsed',
+        couldHideStale: false,
+      },
+    ]);
+  });
+
+  it("judges a user's keys from the report, without IDs, when ListAccessKeys is denied for them", async () => {
+    const iam = fakeIam({
+      csv,
+      live: { rotated: [liveKey('rotated', 'AKIAROTATED000000002', 0)] },
+      listAccessKeys: vi.fn(async (user: string) => {
+        if (user === 'old') throw error('AccessDenied', 403);
+        return user === 'rotated' ? [liveKey('rotated', 'AKIAROTATED000000002', 0)] : null;
+      }),
+    });
+    const inv = await takeInventory('credential-report', deps(iam));
+    expect(inv.keys.filter((k) => k.user === 'old')).toMatchObject([{ accessKeyId: null, status: 'Active' }]);
+    expect(judge(inv.keys, policy, now).stale.map((k) => k.user)).toEqual(['old']);
+    expect(inv.confirmedUsers).toBe(2);
+    expect(inv.coverage).toMatchObject({ unseenUsers: new Set(), rootChecked: true });
+    expect(inv.coverage.gaps).toEqual([
+      {
+        what: 'The keys of 1 user (old) were not confirmed live (iam:ListAccessKeys was denied): they are shown as the credential report of 2026-11-21 05:00 UTC has them, without key IDs',
+        fix: 'Grant iam:ListAccessKeys',
+        couldHideStale: false,
+      },
+    ]);
+  });
+
+  it('ends the scan with the step and the fix when the session expires', async () => {
+    const iam = fakeIam({
+      csv,
+      listAccessKeys: vi.fn(async () => Promise.reject(error('ExpiredToken', 403))),
+    });
+    await expect(takeInventory('credential-report', deps(iam))).rejects.toThrow(
+      /The AWS session expired while listing the access keys of \w+ \(ExpiredToken happened\)\. Raise role-duration-seconds/,
+    );
+  });
+
+  it('fetches a finished report again when the answer fails in transit, a bounded number of times', async () => {
+    const cut = Object.assign(new Error("IAM's GetCredentialReport answer was cut off"), {
+      name: 'TimeoutError',
+      $metadata: {},
+    });
+    let gets = 0;
+    const iam = fakeIam({ csv: HEADER });
+    const get = iam.getCredentialReport;
+    iam.getCredentialReport = vi.fn(async () => (gets++ < 2 ? Promise.reject(cut) : get()));
+    await expect(takeInventory('credential-report', deps(iam))).resolves.toMatchObject({ userCount: 0 });
+    expect(iam.getCredentialReport).toHaveBeenCalledTimes(3);
+
+    const broken = fakeIam({ getCredentialReport: vi.fn(async () => Promise.reject(cut)) });
+    await expect(takeInventory('credential-report', deps(broken))).rejects.toThrow(/cut off/);
+    expect(broken.getCredentialReport).toHaveBeenCalledTimes(4);
   });
 
   it('polls with a growing pause until the report is complete', async () => {
@@ -150,19 +211,50 @@ describe('inventory by credential report', () => {
     expect(iam.generateCredentialReport).toHaveBeenCalledTimes(3);
   });
 
-  it('gives up with a clear error when the report never completes', async () => {
+  it('sees nothing, and says why, when the report never completes and scan-method asks for it', async () => {
     const iam = fakeIam({ generateCredentialReport: vi.fn(async () => 'INPROGRESS' as const) });
-    await expect(takeInventory('credential-report', deps(iam, { reportTimeoutMs: 10_000 }))).rejects.toThrow(
-      /The credential report was not ready after \d+ s.*set scan-method to api/,
-    );
+    const inv = await takeInventory('credential-report', deps(iam, { reportTimeoutMs: 10_000 }));
     expect(vi.mocked(iam.generateCredentialReport).mock.calls.length).toBeLessThan(10);
+    expect(inv.coverage).toEqual({
+      unseenUsers: 'all',
+      rootChecked: false,
+      gaps: [
+        {
+          what: 'The credential report was not ready after 8 s (IAM may be busy), so no keys were checked',
+          fix: 'Run again later, or set scan-method to auto to fall back to listing keys user by user',
+          couldHideStale: true,
+        },
+      ],
+    });
+    expect(iam.listUserNames).not.toHaveBeenCalled();
   });
 
-  it('fails with the permissions to grant when the report is denied and scan-method asks for it', async () => {
-    const iam = fakeIam({ generateCredentialReport: vi.fn(async () => Promise.reject(error('AccessDenied', 403))) });
-    await expect(takeInventory('credential-report', deps(iam))).rejects.toThrow(
-      /The credential report was denied: AccessDenied happened\. Grant iam:GenerateCredentialReport and iam:GetCredentialReport/,
+  it('falls back to the API in auto when the report never completes, and says so', async () => {
+    const iam = fakeIam({
+      generateCredentialReport: vi.fn(async () => 'INPROGRESS' as const),
+      live: { old: [liveKey('old', 'AKIAOLD0000000000001', 200)] },
+    });
+    const d = deps(iam, { reportTimeoutMs: 10_000 });
+    const inv = await takeInventory('auto', d);
+    expect(inv.method).toBe('api');
+    expect(inv.keys.map((k) => k.accessKeyId)).toEqual(['AKIAOLD0000000000001']);
+    expect(inv.notes[0]).toBe(
+      'The credential report was not ready after 8 s (IAM may be busy), so keys were listed user by user instead.',
     );
+    expect(d.warning).toHaveBeenCalledWith(inv.notes[0]);
+  });
+
+  it('sees nothing, and names the permissions, when the report is denied and scan-method asks for it', async () => {
+    const iam = fakeIam({ generateCredentialReport: vi.fn(async () => Promise.reject(error('AccessDenied', 403))) });
+    const inv = await takeInventory('credential-report', deps(iam));
+    expect(inv.coverage.gaps).toEqual([
+      {
+        what: 'The credential report was denied (AccessDenied happened), so no keys were checked',
+        fix: 'Grant iam:GenerateCredentialReport and iam:GetCredentialReport, or set scan-method to auto',
+        couldHideStale: true,
+      },
+    ]);
+    expect(inv.coverage.unseenUsers).toBe('all');
     expect(iam.listUserNames).not.toHaveBeenCalled();
   });
 
@@ -231,10 +323,71 @@ describe('inventory by API', () => {
     expect(inv.notes).toEqual([]);
   });
 
-  it('notes that root keys were not checked when the account summary is denied', async () => {
+  it('records that root keys were not checked when the account summary is denied', async () => {
     const iam = fakeIam({ rootAccessKeysPresent: vi.fn(async () => Promise.reject(error('AccessDenied', 403))) });
     const inv = await takeInventory('api', deps(iam));
-    expect(inv.notes).toContain('Root access keys were not checked: iam:GetAccountSummary was denied.');
+    expect(inv.coverage.rootChecked).toBe(false);
+    expect(inv.coverage.gaps).toEqual([
+      {
+        what: 'Root access keys were not checked (iam:GetAccountSummary was denied)',
+        fix: "Grant iam:GetAccountSummary, or iam:GenerateCredentialReport and iam:GetCredentialReport (the report has the root user's keys)",
+        couldHideStale: true,
+      },
+    ]);
+  });
+
+  it('records every user whose keys could not be listed, by cause, and goes on with the others', async () => {
+    const iam = fakeIam({
+      live: { a: [liveKey('a', 'AKIAA000000000000001', 100)], b: [], c: [], d: [] },
+      listAccessKeys: vi.fn(async (user: string) => {
+        if (user === 'b' || user === 'c') throw error('AccessDenied', 403);
+        if (user === 'd') throw error('ServiceFailure', 500);
+        return user === 'a' ? [liveKey('a', 'AKIAA000000000000001', 100)] : [];
+      }),
+    });
+    const inv = await takeInventory('api', deps(iam));
+    expect(inv.keys.map((k) => k.accessKeyId)).toEqual(['AKIAA000000000000001']);
+    expect(inv.coverage.unseenUsers).toEqual(new Set(['b', 'c', 'd']));
+    expect(inv.coverage.gaps).toEqual([
+      {
+        what: 'The keys of 2 users (b, c) could not be listed (iam:ListAccessKeys was denied)',
+        fix: 'Grant iam:ListAccessKeys',
+        couldHideStale: true,
+      },
+      {
+        what: 'The keys of 1 user (d) could not be listed (iam:ListAccessKeys failed: ServiceFailure)',
+        fix: 'Run again: IAM kept failing after retries',
+        couldHideStale: true,
+      },
+    ]);
+  });
+
+  it('sees no user, and still checks the root user, when ListUsers is denied', async () => {
+    const iam = fakeIam({
+      listUserNames: vi.fn(async () => Promise.reject(error('AccessDenied', 403))),
+      rootAccessKeysPresent: vi.fn(async () => true),
+    });
+    const inv = await takeInventory('api', deps(iam));
+    expect(inv.userCount).toBe(0);
+    expect(inv.keys.map((k) => k.root)).toEqual([true]);
+    expect(inv.coverage).toMatchObject({ unseenUsers: 'all', rootChecked: true });
+    expect(inv.coverage.gaps[0]).toMatchObject({ fix: 'Grant iam:ListUsers', couldHideStale: true });
+  });
+
+  it('leaves last use unknown, with a note, when GetAccessKeyLastUsed is denied', async () => {
+    const iam = fakeIam({
+      live: { a: [liveKey('a', 'AKIAA000000000000001', 100)], b: [liveKey('b', 'AKIAB000000000000001', 30)] },
+      getAccessKeyLastUsed: vi.fn(async () => Promise.reject(error('AccessDenied', 403))),
+    });
+    const inv = await takeInventory('api', deps(iam, { lastUseMatters: true }));
+    expect(inv.keys.map((k) => k.lastUseKnown)).toEqual([false, false]);
+    expect(inv.coverage.gaps).toEqual([
+      {
+        what: 'The last use of keys of 2 users (a, b) could not be read (iam:GetAccessKeyLastUsed was denied)',
+        fix: 'Grant iam:GetAccessKeyLastUsed',
+        couldHideStale: false,
+      },
+    ]);
   });
 
   it('never runs more than the concurrency limit of per-user calls at once', async () => {

@@ -109,6 +109,26 @@ describe('judge', () => {
     expect(j.excludedUsers).toEqual(['SVC-deploy', 'svc-build']);
     expect(j.excludedKeys).toBe(3);
     expect(j.scannedKeys).toBe(2);
+    expect(j.unmatchedExclusions).toEqual(['bo?']);
+  });
+
+  it('never counts unknown last use as never used: the unused verdict is left undetermined', () => {
+    const p = { ...policy, maxUnusedDays: 30 };
+    const unknown = { lastUsedDate: null, lastUseKnown: false };
+    const keys = [
+      key({ user: 'maybe-idle', createDate: daysAgo(60), ...unknown }),
+      key({ user: 'too-young', createDate: daysAgo(29), ...unknown }),
+      key({ user: 'old', createDate: daysAgo(100), ...unknown }),
+      key({ user: 'due', createDate: daysAgo(80), ...unknown }),
+      key({ user: 'inactive', createDate: daysAgo(60), status: 'Inactive', ...unknown }),
+    ];
+    const j = judge(keys, p, now);
+    // Stale by age whatever its use; a key younger than max-unused-days cannot have been idle that long.
+    expect(j.stale.map((f) => [f.user, f.reasons, f.idleDays])).toEqual([['old', ['age'], null]]);
+    expect(j.undetermined.map((k) => k.user)).toEqual(['due', 'maybe-idle']);
+    expect(j.dueSoon.map((k) => k.user)).toEqual(['due']);
+    // Without max-unused-days, last use decides nothing.
+    expect(judge(keys, policy, now).undetermined).toEqual([]);
   });
 
   it('turns due-soon warnings off with warn-days 0', () => {
