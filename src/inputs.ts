@@ -23,9 +23,12 @@ export interface Config {
   policy: Policy;
   scanMethod: ScanMethodInput;
   failOnStale: boolean;
+  failOnIncomplete: boolean;
   redactKeyIds: RedactMode;
   issue: IssueConfig;
   wecom: WecomConfig;
+  /** Inputs that are valid but likely not what was meant: each names the input. Said before any request. */
+  warnings: string[];
 }
 
 export type NotifyWhen = 'stale' | 'changed' | 'always';
@@ -66,6 +69,19 @@ export function partitionOfRegion(region: string): Partition {
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+/** Signs of a regular expression where a glob was meant: `.*`, `.+`, anchors, classes, groups, escapes. */
+const REGEX_LIKE = /\.\*|\.\+|^\^|\$$|[[\]()\\|{}]/;
+
+/** The glob a regular-expression-like pattern most likely meant: `^svc-.*$` → `svc-*`. */
+function globOf(pattern: string): string {
+  return (
+    pattern
+      .replace(/^\^|\$$/g, '')
+      .replace(/\.[*+]/g, '*')
+      .replace(/[[\]()\\|{}]/g, '') || '*'
+  );
+}
+
 /** IAM user name characters, plus the glob wildcards. */
 const USER_PATTERN = /^[\w+=,.@*?-]{1,64}$/;
 
@@ -115,21 +131,31 @@ export function readConfig(read: InputReader): Config {
   }
   const includeInactive = p.boolean('include-inactive', false);
 
+  const warnings: string[] = [];
   const excludeUsers = p.list('exclude-users');
   for (const pattern of excludeUsers) {
-    if (!USER_PATTERN.test(pattern)) {
+    if (REGEX_LIKE.test(pattern)) {
+      problems.push(
+        `Input "exclude-users" has "${pattern}", which looks like a regular expression; patterns are globs: * for any characters, ? for one (for example "${globOf(pattern)}").`,
+      );
+    } else if (!USER_PATTERN.test(pattern)) {
       problems.push(
         `Input "exclude-users" has "${pattern}", which is not an IAM user name or glob: use letters, digits, +=,.@_- and the wildcards * and ?, separated by commas or newlines.`,
+      );
+    } else if (pattern.startsWith('@')) {
+      warnings.push(
+        `Input "exclude-users" has "${pattern}": patterns are IAM user names, not GitHub logins, so it skips only an IAM user named "${pattern}".`,
       );
     }
   }
 
   const scanMethod = p.oneOf('scan-method', 'auto', ['auto', 'credential-report', 'api'] as const);
   const failOnStale = p.boolean('fail-on-stale', true);
+  const failOnIncomplete = p.boolean('fail-on-incomplete', true);
   const redactKeyIds = p.oneOf('redact-key-ids', 'auto', ['auto', 'true', 'false'] as const);
 
-  const issue = readIssueInputs(p, problems);
-  const wecom = readWecomInputs(p, problems);
+  const issue = readIssueInputs(p, problems, warnings);
+  const wecom = readWecomInputs(p, problems, warnings);
 
   if (problems.length > 0) throw new InputError(problems);
   return {
@@ -142,9 +168,11 @@ export function readConfig(read: InputReader): Config {
     policy: { maxAgeDays, maxUnusedDays, warnDays, includeInactive, excludeUsers },
     scanMethod,
     failOnStale,
+    failOnIncomplete,
     redactKeyIds,
     issue,
     wecom,
+    warnings,
   };
 }
 
@@ -152,7 +180,7 @@ export function readConfig(read: InputReader): Config {
 const WECOM_USER = /^(?:@all|[\w.@-]{1,64})$/;
 const WECOM_RECIPIENTS = /^(?:@all|[\w.@-]{1,64}(?:\|[\w.@-]{1,64}){0,999})$/;
 
-function readWecomInputs(p: Parser, problems: string[]): WecomConfig {
+function readWecomInputs(p: Parser, problems: string[], warnings: string[]): WecomConfig {
   const webhookUrl = p.raw('wecom-webhook-url') || null;
   if (webhookUrl) {
     const problem = webhookUrlProblem(webhookUrl);
@@ -198,6 +226,14 @@ function readWecomInputs(p: Parser, problems: string[]): WecomConfig {
     );
   }
 
+  // These two default to empty in action.yml, so that setting them without a destination can be told.
+  for (const name of ['notify-when', 'language']) {
+    if (p.raw(name) && !webhookUrl && given === 0) {
+      warnings.push(
+        `Input "${name}" is set to "${p.raw(name)}" but no WeCom destination is: set wecom-webhook-url (group robot) or the wecom-corp-id/secret/agent-id app inputs, or remove ${name}.`,
+      );
+    }
+  }
   return {
     webhookUrl,
     mentionedList,
@@ -209,7 +245,7 @@ function readWecomInputs(p: Parser, problems: string[]): WecomConfig {
 
 const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 
-function readIssueInputs(p: Parser, problems: string[]): IssueConfig {
+function readIssueInputs(p: Parser, problems: string[], warnings: string[]): IssueConfig {
   const enabled = p.boolean('issue', true);
   const token = p.raw('github-token');
   const titleTemplate = p.raw('issue-title') || 'Stale AWS access keys in {account}';
@@ -225,6 +261,17 @@ function readIssueInputs(p: Parser, problems: string[]): IssueConfig {
   }
   if (titleTemplate.length > 200) {
     problems.push(`Input "issue-title" must be at most 200 characters, got ${titleTemplate.length}.`);
+  }
+  for (const m of titleTemplate.matchAll(/\$?\{\{?\s*([^{}]*?)\s*\}?\}/g)) {
+    if (m[0] === '{account}') continue;
+    problems.push(
+      `Input "issue-title" has "${m[0]}", which is not a placeholder: the only one is {account} (lower case, single braces), which becomes the account's alias and ID.`,
+    );
+  }
+  if (!titleTemplate.includes('{account}')) {
+    warnings.push(
+      `Input "issue-title" ("${titleTemplate}") has no {account}: every account's tracking issue gets the same title, so people cannot tell them apart in the issue list.`,
+    );
   }
   if (labels.length === 0) {
     problems.push(

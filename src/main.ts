@@ -4,14 +4,17 @@
  */
 import * as core from '@actions/core';
 import { assumeRoleWithOidc, getCallerIdentity, type AwsCredentials } from './aws/credentials.js';
-import { isAccessDenied } from './aws/errors.js';
+import { errorMessage, isAccessDenied } from './aws/errors.js';
 import { createIam, type IamApi } from './aws/iam.js';
 import { flaggedUsers, judge } from './core/judge.js';
-import { count } from './core/markdown.js';
-import { fullKeyId, keyLabel, redactKeyId, type KeyIdStyle } from './core/present.js';
-import { buildReport, failureMessage, staleKeysJson } from './core/report.js';
+import { count, plural } from './core/markdown.js';
+import { fullKeyId, keyLabel, reasonText, redactKeyId, userLabel, type KeyIdStyle } from './core/present.js';
+import { isIncomplete, scanGaps } from './core/coverage.js';
+import { decideOutcome, type Outcome } from './core/outcome.js';
+import { buildReport, staleKeysJson } from './core/report.js';
+import { rotationSteps } from './core/rotation.js';
 import type { ScanResult } from './core/scan.js';
-import { renderSummary } from './core/summary.js';
+import { renderFailedScan, renderSummary } from './core/summary.js';
 import { runContext, type RunContext } from './github/context.js';
 import { createIssuesApi } from './github/issues.js';
 import { readConfig, type Config } from './inputs.js';
@@ -35,9 +38,17 @@ export async function run(runtime: Runtime = defaultRuntime): Promise<void> {
     const read = (name: string) => core.getInput(name);
     maskSecretInputs(read);
     const config = readConfig(read);
-    const result = await scan(config, runtime);
-    const failure = await publish(result, config, runtime);
-    if (failure) core.setFailed(failure);
+    for (const warning of config.warnings) core.warning(warning);
+    let result: ScanResult;
+    try {
+      result = await scan(config, runtime);
+    } catch (err) {
+      await writeSummary(runtime.env, renderFailedScan(errorMessage(err)));
+      throw err;
+    }
+    const outcome = await publish(result, config, runtime);
+    for (const warning of outcome.warnings) core.warning(warning);
+    if (outcome.failure) core.setFailed(outcome.failure);
   } catch (err) {
     core.setFailed(err instanceof Error ? err.message : String(err));
   }
@@ -92,11 +103,21 @@ async function accountAlias(iam: IamApi): Promise<string | null> {
   }
 }
 
-/** Writes every report and runs every sink. Returns the failure message when the job should fail. */
-async function publish(result: ScanResult, config: Config, runtime: Runtime): Promise<string | undefined> {
+/**
+ * Writes every report and runs every sink; returns the outcome. The summary, the outputs and the
+ * outcome are settled before GitHub or a chat is asked anything, so neither can hold them back.
+ */
+async function publish(result: ScanResult, config: Config, runtime: Runtime): Promise<Outcome> {
   const { judgement, account, inventory } = result;
   const run = runContext(runtime.env);
   const keyId = keyIdStyle(config, run);
+  const outcome = decideOutcome(result, config);
+  const summary = (issue?: TrackingOutcome) =>
+    renderSummary(result, {
+      keyId,
+      issue: issue && issue.number ? issue : undefined,
+      rotation: rotationSteps(judgement.stale, keyId),
+    });
 
   const reportPath = await writeReport(buildReport(result), runtime.env);
   const staleKeys = staleKeysJson(judgement.stale);
@@ -112,7 +133,14 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   core.setOutput('due-soon-count', judgement.dueSoon.length);
   core.setOutput('stale-keys', staleKeys.json);
   core.setOutput('report-path', reportPath);
+  core.setOutput('scan-complete', !isIncomplete(result));
   logFindings(result, keyId);
+  if (judgement.unmatchedExclusions.length > 0) {
+    core.warning(
+      `Input "exclude-users": ${judgement.unmatchedExclusions.map((p) => `"${p}"`).join(', ')} matched no IAM user with an access key. Check the spelling (names and globs such as svc-*, matched without regard to case).`,
+    );
+  }
+  await writeSummary(runtime.env, summary());
 
   const issue = await trackInIssue(result, config, run, keyId, runtime);
   core.setOutput('issue-number', issue.number ?? '');
@@ -133,17 +161,18 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   );
   core.setOutput('notified', notified);
 
-  if (runtime.env.GITHUB_STEP_SUMMARY) {
-    await core.summary.addRaw(renderSummary(result, { keyId, reportPath, issue })).write();
-  } else {
-    core.info('GITHUB_STEP_SUMMARY is not set: no job summary written.');
-  }
+  // Again, now with the tracking issue.
+  if (issue.number) await writeSummary(runtime.env, summary(issue));
+  return outcome;
+}
 
-  if (judgement.stale.length === 0) return undefined;
-  const message = failureMessage(result);
-  if (config.failOnStale) return message;
-  core.warning(`${message} (fail-on-stale is false).`);
-  return undefined;
+/** This step's summary, replaced whole on each call (the file is this step's own). */
+async function writeSummary(env: NodeJS.ProcessEnv, markdown: string): Promise<void> {
+  if (!env.GITHUB_STEP_SUMMARY) {
+    core.info('GITHUB_STEP_SUMMARY is not set: no job summary written.');
+    return;
+  }
+  await core.summary.emptyBuffer().addRaw(markdown).write({ overwrite: true });
 }
 
 const NO_ISSUE: TrackingOutcome = { action: 'none', number: null, url: null, changed: null };
@@ -200,17 +229,22 @@ async function trackInIssue(
 }
 
 function logFindings(result: ScanResult, keyId: KeyIdStyle): void {
-  const { judgement, inventory } = result;
+  const { judgement, inventory, policy } = result;
   core.info(
-    `${count(inventory.userCount)} users, ${count(judgement.scannedKeys)} keys scanned: ${count(judgement.stale.length)} stale, ${count(judgement.dueSoon.length)} due soon, ${count(judgement.excludedKeys)} excluded.`,
+    `${plural(inventory.userCount, 'user', 'users')}, ${plural(judgement.scannedKeys, 'key', 'keys')} scanned: ${count(judgement.stale.length)} stale, ${count(judgement.dueSoon.length)} due soon, ${count(judgement.excludedKeys)} excluded.`,
   );
   const shown = 50;
   for (const f of judgement.stale.slice(0, shown)) {
-    core.info(
-      `  stale: ${f.user} ${keyLabel(f, keyId)} ${f.status}, ${f.ageDays ?? '?'} days old (${f.reasons.join(', ')})`,
-    );
+    const age = f.ageDays === null ? 'age unknown' : `${plural(f.ageDays, 'day', 'days')} old`;
+    const reasons = f.reasons.map((r) => reasonText(r, policy)).join(', ');
+    const status = f.status === 'Inactive' ? ' (inactive)' : '';
+    core.info(`  stale: ${userLabel(f)} ${keyLabel(f, keyId)}${status}, ${age}: ${reasons}`);
   }
   if (judgement.stale.length > shown) core.info(`  …and ${count(judgement.stale.length - shown)} more in the summary.`);
+  for (const gap of scanGaps(result)) {
+    const log = gap.couldHideStale ? core.warning : core.info;
+    log(`${gap.couldHideStale ? 'Not checked' : 'Note'}: ${gap.what}. Fix: ${gap.fix}.`);
+  }
 }
 
 /** `redact-key-ids: auto` redacts unless the event says the repository is private. */

@@ -1,6 +1,7 @@
 /** The machine-readable results: the `stale-keys` output and the JSON report file. Pure. */
-import type { AccessKey, DueSoon, Finding } from '../model.js';
-import { plural } from './markdown.js';
+import type { AccessKey, DueSoon, Finding, Gap } from '../model.js';
+import { isIncomplete, scanGaps } from './coverage.js';
+import { count, plural } from './markdown.js';
 import { accountLabel } from './present.js';
 import type { ScanResult } from './scan.js';
 
@@ -45,20 +46,29 @@ export function staleKeyOutput(f: Finding): StaleKeyOutput {
   };
 }
 
-/** GitHub keeps at most 1 MB of outputs per job: leave room for the others. */
-export const STALE_KEYS_OUTPUT_BUDGET = 512 * 1024;
+/**
+ * GitHub keeps at most 1 MB of outputs a job, sized as UTF-16 (two bytes a code unit, whatever the
+ * text): half of it for this output leaves room for the others and for a workflow's own.
+ */
+export const STALE_KEYS_OUTPUT_BUDGET_UTF16_BYTES = 512 * 1024;
 
-/** The `stale-keys` output: every finding, or as many as fit with `truncated` set. */
+/** How GitHub sizes an output: UTF-16, two bytes a code unit (a JavaScript string's `length`). */
+export function utf16Bytes(text: string): number {
+  return text.length * 2;
+}
+
+/** The `stale-keys` output: every finding, or as many as fit in the budget. */
 export function staleKeysJson(
   stale: readonly Finding[],
-  budget = STALE_KEYS_OUTPUT_BUDGET,
+  budgetUtf16Bytes = STALE_KEYS_OUTPUT_BUDGET_UTF16_BYTES,
 ): { json: string; included: number } {
   const items = stale.map((f) => JSON.stringify(staleKeyOutput(f)));
-  let size = 2;
+  let size = utf16Bytes('[]');
   let included = 0;
   for (const item of items) {
-    if (size + item.length + 1 > budget) break;
-    size += item.length + 1;
+    const itemSize = utf16Bytes(item) + utf16Bytes(',');
+    if (size + itemSize > budgetUtf16Bytes) break;
+    size += itemSize;
     included++;
   }
   return { json: `[${items.slice(0, included).join(',')}]`, included };
@@ -76,9 +86,21 @@ export interface JsonReport {
     confirmedUsers: number;
     notes: string[];
   };
+  /** What the scan could not check; `complete` is false when a stale key could hide in a gap. */
+  coverage: {
+    complete: boolean;
+    gaps: Gap[];
+    /** Users whose keys could not be listed, or `"all"`. */
+    unseenUsers: string[] | 'all';
+    rootChecked: boolean;
+    /** Active keys whose unused verdict could not be made (last use unknown). */
+    undeterminedKeys: ReturnType<typeof keyFields>[];
+  };
   policy: ScanResult['policy'];
   counts: { stale: number; dueSoon: number; excludedKeys: number; excludedUsers: number };
   excludedUsers: string[];
+  /** `exclude-users` patterns that matched no user with a key. */
+  unmatchedExclusions: string[];
   stale: StaleKeyOutput[];
   dueSoon: Array<ReturnType<typeof keyFields> & { ageDays: number; daysLeft: number }>;
   /** Every key scanned. Keys known only from the credential report have no ID. */
@@ -87,6 +109,7 @@ export interface JsonReport {
 
 export function buildReport(result: ScanResult): JsonReport {
   const { account, inventory, judgement } = result;
+  const { coverage } = inventory;
   return {
     schemaVersion: 1,
     generatedAt: result.now.toISOString(),
@@ -105,6 +128,13 @@ export function buildReport(result: ScanResult): JsonReport {
       confirmedUsers: inventory.confirmedUsers,
       notes: inventory.notes,
     },
+    coverage: {
+      complete: !isIncomplete(result),
+      gaps: scanGaps(result),
+      unseenUsers: coverage.unseenUsers === 'all' ? 'all' : [...coverage.unseenUsers].sort(),
+      rootChecked: coverage.rootChecked,
+      undeterminedKeys: judgement.undetermined.map(keyFields),
+    },
     policy: result.policy,
     counts: {
       stale: judgement.stale.length,
@@ -113,6 +143,7 @@ export function buildReport(result: ScanResult): JsonReport {
       excludedUsers: judgement.excludedUsers.length,
     },
     excludedUsers: judgement.excludedUsers,
+    unmatchedExclusions: judgement.unmatchedExclusions,
     stale: judgement.stale.map(staleKeyOutput),
     dueSoon: judgement.dueSoon.map((k: DueSoon) => ({ ...keyFields(k), ageDays: k.ageDays, daysLeft: k.daysLeft })),
     keys: inventory.keys.map(keyFields),
@@ -127,14 +158,17 @@ export function failureMessage(result: ScanResult): string {
   const only = (reason: string) => stale.every((f) => f.reasons.length === 1 && f.reasons[0] === reason);
   const subject = plural(stale.length, 'access key', 'access keys');
   const verb = stale.length === 1 ? 'is' : 'are';
-  if (only('age')) return `${subject} ${where} ${verb} older than ${policy.maxAgeDays} days`;
-  if (only('unused')) return `${subject} ${where} ${verb} unused for ${policy.maxUnusedDays} days or more`;
+  if (only('age')) return `${subject} ${where} ${verb} older than ${plural(policy.maxAgeDays, 'day', 'days')}`;
+  if (only('unused')) {
+    return `${subject} ${where} ${verb} unused for ${plural(policy.maxUnusedDays, 'day', 'days')} or more`;
+  }
   // Each key counted once, under its gravest reason, so the parts add up to the whole.
   const primary = stale.map((f) => (['root-key', 'age', 'unused'] as const).find((r) => f.reasons.includes(r)));
   const by = (reason: string) => primary.filter((r) => r === reason).length;
   const parts: string[] = [];
-  if (by('root-key')) parts.push(`${by('root-key')} of the root user`);
-  if (by('age')) parts.push(`${by('age')} older than ${policy.maxAgeDays} days`);
-  if (by('unused')) parts.push(`${by('unused')} unused for ${policy.maxUnusedDays} days or more`);
+  if (by('root-key')) parts.push(`${count(by('root-key'))} of the root user`);
+  if (by('age')) parts.push(`${count(by('age'))} older than ${plural(policy.maxAgeDays, 'day', 'days')}`);
+  if (by('unused'))
+    parts.push(`${count(by('unused'))} unused for ${plural(policy.maxUnusedDays, 'day', 'days')} or more`);
   return `${subject} ${where} ${verb} stale: ${parts.join(', ')}`;
 }

@@ -1,98 +1,185 @@
-/** The job summary: Markdown from a scan result, under GitHub's 1 MiB limit. Pure. */
-import type { DueSoon, Finding } from '../model.js';
+/**
+ * The job summary: Markdown from a scan result, under GitHub's 1 MiB limit. Pure.
+ *
+ * It leads with the verdict: ⚠️ when the scan could not see everything (never ✅ then), ❌ when
+ * stale keys exist, ✅ only for a complete scan that found none. Long lists stay readable: the
+ * first rows of each table are shown, the rest folded away, and what does not fit is counted.
+ */
+import type { DueSoon, Finding, Gap } from '../model.js';
+import { scanGaps } from './coverage.js';
 import { utcDate } from './days.js';
 import { byteLength, count, escapeMarkdown as md, fitLines, plural, tableHeader, tableRow } from './markdown.js';
-import { accountLabel, keyLabel, reasonText, type KeyIdStyle } from './present.js';
+import { accountLabel, keyLabel, reasonText, userMarkdown, type KeyIdStyle } from './present.js';
 import { utcMinute, type ScanResult } from './scan.js';
 
 /** GitHub drops a step summary over 1 MiB; stay clear of it. */
 export const SUMMARY_BUDGET_BYTES = 1_000_000;
+/** Rows shown before a table folds the rest away. */
+const STALE_SHOWN = 25;
+const DUE_SOON_SHOWN = 10;
+/** Due-soon keys are a heads-up, not a finding: past this many the report has the rest. */
+const DUE_SOON_MAX = 500;
 
 export interface SummaryOptions {
   keyId: KeyIdStyle;
-  /** Where the full JSON report was written, for "and N more" lines. */
-  reportPath?: string;
   budgetBytes?: number;
   /** The tracking issue, when there is one. */
   issue?: { action: string; number: number | null; url: string | null };
+  /** Markdown lines on how to rotate the stale keys, placed after their table. */
+  rotation?: readonly string[];
 }
 
+/** Where the rows a summary leaves out can be found: never a path on the runner, which nobody can open. */
+const ELSEWHERE = 'the JSON report has them all (output `report-path`; upload it with actions/upload-artifact)';
+
 export function renderSummary(result: ScanResult, options: SummaryOptions): string {
-  const { account, judgement, policy } = result;
+  const { account, judgement } = result;
   const budget = options.budgetBytes ?? SUMMARY_BUDGET_BYTES;
+  const gaps = scanGaps(result);
+  const hiding = gaps.filter((g) => g.couldHideStale);
   const stale = judgement.stale.length;
 
   const head: string[] = [`## Stale AWS access keys: ${md(accountLabel(account))}`, ''];
-  if (stale === 0) {
-    head.push(`✅ No stale access keys. ${scanned(result)}`);
-  } else {
+  if (hiding.length > 0) {
+    head.push(
+      `⚠️ **The scan is incomplete: stale keys may be missing.** ${plural(hiding.length, 'thing', 'things')} could not be checked (below, with the fix).`,
+      '',
+    );
+  }
+  if (stale > 0) {
     head.push(`❌ **${plural(stale, 'access key is', 'access keys are')} stale.** ${scanned(result)}`);
+  } else if (hiding.length > 0) {
+    head.push(`No stale access keys among those checked. ${scanned(result)}`);
+  } else {
+    head.push(`✅ No stale access keys. ${scanned(result)}`);
   }
   head.push('', thresholds(result));
   if (options.issue?.number && options.issue.url) {
     head.push('', `Tracking issue: [#${options.issue.number}](${options.issue.url}) (${options.issue.action}).`);
   }
+  if (hiding.length > 0) head.push('', '### Not checked', '', ...hiding.map(gapLine));
 
-  const method = methodSection(result);
-  const fixed = byteLength(head.join('\n')) + byteLength(method.join('\n')) + 200;
-  const more = (n: number): string =>
-    `\n_…and ${count(n)} more${options.reportPath ? ` (see report-path: ${md(options.reportPath)})` : ' (see the report file)'}._`;
+  const method = methodSection(result, gaps);
+  const rotation = stale > 0 && options.rotation ? ['', ...options.rotation] : [];
+  const fixed = byteLength([...head, ...method, ...rotation].join('\n')) + 400;
+  let left = budget - fixed;
 
   const body: string[] = [];
-  let left = budget - fixed;
   if (stale > 0) {
-    const section = [`### Stale keys (${count(stale)})`, '', tableHeader(STALE_HEADINGS)];
-    const rows = fitLines(
+    const share = judgement.dueSoon.length > 0 ? 0.85 : 1;
+    const section = table(
+      `### Stale keys (${count(stale)})`,
+      [],
+      STALE_HEADINGS,
       judgement.stale.map((f) => staleRow(f, result, options.keyId)),
-      Math.floor(left * (judgement.dueSoon.length > 0 ? 0.8 : 1)) - byteLength(section.join('\n')),
-      more,
+      STALE_SHOWN,
+      Math.floor(left * share),
     );
-    section.push(...rows);
-    body.push(...section, '');
+    body.push(...section, ...rotation, '');
     left -= byteLength(section.join('\n')) + 1;
   }
   if (judgement.dueSoon.length > 0) {
-    const section = [
-      `### Due soon (${count(judgement.dueSoon.length)})`,
-      '',
-      `These keys turn stale within ${policy.warnDays} days. They do not fail the job.${
-        result.inventory.method === 'credential-report'
-          ? " The credential report has no key IDs, and only stale keys are looked up live: the creation date tells a user's keys apart."
-          : ''
-      }`,
-      '',
-      tableHeader(DUE_HEADINGS),
+    const due = judgement.dueSoon;
+    const intro = [
+      `These keys turn stale within ${plural(result.policy.warnDays, 'day', 'days')}. They do not fail the job.`,
     ];
-    const rows = fitLines(
-      judgement.dueSoon.map((k) => dueRow(k, options.keyId)),
-      left - byteLength(section.join('\n')),
-      more,
+    if (due.some((k) => !k.accessKeyId)) {
+      intro.push(
+        'The credential report has no key IDs, and only stale keys are looked up live: the creation date tells a user’s keys apart.',
+      );
+    }
+    const rows = due.slice(0, DUE_SOON_MAX).map((k) => dueRow(k, options.keyId));
+    const section = table(
+      `### Due soon (${count(due.length)})`,
+      [intro.join(' ')],
+      DUE_HEADINGS,
+      rows,
+      DUE_SOON_SHOWN,
+      left,
+      due.length - rows.length,
     );
-    body.push(...section, ...rows, '');
+    body.push(...section, '');
   }
   return [...head, '', ...body, ...method, ''].join('\n');
 }
 
-const STALE_HEADINGS = ['User', 'Access key', 'Status', 'Age (days)', 'Last used', 'Service', 'Region', 'Reason'];
-const DUE_HEADINGS = ['User', 'Access key', 'Age (days)', 'Stale in (days)', 'Created'];
+/**
+ * A table whose first `shown` rows are visible and the rest folded into `<details>`, as many as fit
+ * in `budget` bytes. Rows that do not fit, and `leftOut` rows never given, are counted, with where
+ * to find them.
+ */
+function table(
+  title: string,
+  intro: readonly string[],
+  headings: readonly string[],
+  rows: readonly string[],
+  shown: number,
+  budget: number,
+  leftOut = 0,
+): string[] {
+  const more = (n: number) => `\n_…and ${count(n + leftOut)} more: ${ELSEWHERE}._`;
+  const out = [title, '', ...intro.flatMap((line) => [line, '']), tableHeader(headings)];
+  const visible = rows.slice(0, shown);
+  const folded = rows.slice(shown);
+  const open = [
+    '',
+    `<details><summary>${plural(folded.length, 'more key', 'more keys')}</summary>`,
+    '',
+    tableHeader(headings),
+  ];
+  const close = ['', '</details>'];
+  const reserve = folded.length > 0 ? byteLength([...open, ...close].join('\n')) + 1 : 0;
+
+  const fits = fitLines(visible, budget - byteLength(out.join('\n')) - reserve, (n) => more(n + folded.length));
+  out.push(...fits);
+  if (fits.length < visible.length) return out; // The closing line already counts the rest.
+  if (folded.length > 0) {
+    const room = budget - byteLength([...out, ...open, ...close].join('\n'));
+    const inside = fitLines(folded, room, more);
+    out.push(...open, ...inside, ...close);
+    if (inside.length < folded.length) return out;
+  }
+  if (leftOut > 0) out.push(more(0));
+  return out;
+}
+
+const STALE_HEADINGS = ['User', 'Access key', 'Age (days)', 'Last used', 'Reason'];
+const DUE_HEADINGS = ['User', 'Access key', 'Age (days)', 'Stale in (days)'];
+
+/** The access key cell: its ID (or what stands for it), and its status when that is not the usual. */
+function keyCell(k: Pick<Finding, 'accessKeyId' | 'root' | 'status' | 'createDate'>, keyId: KeyIdStyle): string {
+  const id =
+    k.accessKeyId || k.root
+      ? `\`${keyLabel(k, keyId)}\``
+      : `created ${k.createDate ? utcDate(k.createDate) : 'on an unknown date'}`;
+  return k.status === 'Inactive' ? `${id} (inactive)` : id;
+}
+
+/** `2026-11-19 (s3, eu-west-1)`, `never`, or `unknown`. */
+export function lastUsedCell(k: Finding): string {
+  if (k.lastUsedDate) {
+    const where = [k.lastUsedService, k.lastUsedRegion].filter(Boolean).map((s) => md(s!));
+    return `${utcDate(k.lastUsedDate)}${where.length > 0 ? ` (${where.join(', ')})` : ''}`;
+  }
+  return k.lastUseKnown ? 'never' : 'unknown';
+}
 
 function staleRow(f: Finding, result: ScanResult, keyId: KeyIdStyle): string {
   return tableRow([
-    md(f.user),
-    `\`${keyLabel(f, keyId)}\``,
-    f.status,
+    userMarkdown(f),
+    keyCell(f, keyId),
     f.ageDays === null ? 'unknown' : count(f.ageDays),
-    f.lastUsedDate ? utcDate(f.lastUsedDate) : 'never',
-    md(f.lastUsedService ?? '—'),
-    md(f.lastUsedRegion ?? '—'),
+    lastUsedCell(f),
     f.reasons.map((r) => reasonText(r, result.policy)).join(', '),
   ]);
 }
 
 function dueRow(k: DueSoon, keyId: KeyIdStyle): string {
-  // Keys from the credential report have no ID: the creation date tells a user's keys apart.
-  const id = k.accessKeyId ? `\`${keyLabel(k, keyId)}\`` : '—';
-  return tableRow([md(k.user), id, count(k.ageDays), count(k.daysLeft), k.createDate ? utcDate(k.createDate) : '—']);
+  return tableRow([userMarkdown(k), keyCell(k, keyId), count(k.ageDays), count(k.daysLeft)]);
+}
+
+function gapLine(gap: Gap): string {
+  return `- ${md(gap.what)}. **Fix:** ${md(gap.fix)}.`;
 }
 
 function scanned(result: ScanResult): string {
@@ -106,15 +193,15 @@ function scanned(result: ScanResult): string {
 
 function thresholds(result: ScanResult): string {
   const { policy } = result;
-  const parts = [`Stale at **${policy.maxAgeDays} days** old`];
-  if (policy.maxUnusedDays > 0) parts.push(`or unused for ${policy.maxUnusedDays} days`);
+  const parts = [`Stale at **${plural(policy.maxAgeDays, 'day', 'days')}** old`];
+  if (policy.maxUnusedDays > 0) parts.push(`or unused for ${plural(policy.maxUnusedDays, 'day', 'days')}`);
   let text = parts.join(' ');
   text += policy.includeInactive ? ' (inactive keys included)' : ' (active keys)';
-  if (policy.warnDays > 0) text += `; due soon within ${policy.warnDays} days of it`;
+  if (policy.warnDays > 0) text += `; due soon within ${plural(policy.warnDays, 'day', 'days')} of it`;
   return `${text}. Root user keys are always stale.`;
 }
 
-function methodSection(result: ScanResult): string[] {
+function methodSection(result: ScanResult, gaps: readonly Gap[]): string[] {
   const { inventory, account } = result;
   const lines = ['<details><summary>How this scan was made</summary>', ''];
   if (inventory.method === 'credential-report') {
@@ -126,13 +213,30 @@ function methodSection(result: ScanResult): string[] {
     lines.push('- Method: IAM API, user by user (ListUsers, ListAccessKeys, GetAccessKeyLastUsed).');
   }
   lines.push(`- Judged at ${utcMinute(result.now)}, ages in whole UTC days.`);
-  lines.push(`- Ran as \`${md(account.callerArn)}\`.`);
-  if (result.judgement.excludedUsers.length > 0) {
-    const shown = result.judgement.excludedUsers.slice(0, 20).map(md).join(', ');
-    const rest = result.judgement.excludedUsers.length - 20;
+  lines.push(`- Ran as \`${account.callerArn}\`.`);
+  const { excludedUsers, unmatchedExclusions } = result.judgement;
+  if (excludedUsers.length > 0) {
+    const shown = excludedUsers
+      .slice(0, 20)
+      .map((user) => userMarkdown({ user, root: false }))
+      .join(', ');
+    const rest = excludedUsers.length - 20;
     lines.push(`- Excluded users: ${shown}${rest > 0 ? ` and ${count(rest)} more` : ''}.`);
   }
+  if (unmatchedExclusions.length > 0) {
+    lines.push(
+      `- exclude-users patterns that matched no user with a key: ${unmatchedExclusions.map((p) => `\`${p}\``).join(', ')}.`,
+    );
+  }
   for (const note of inventory.notes) lines.push(`- ${md(note)}`);
+  for (const gap of gaps.filter((g) => !g.couldHideStale)) lines.push(gapLine(gap));
   lines.push('', '</details>');
   return lines;
+}
+
+/** The summary of a scan that could not be made at all: the reason, and no verdict. */
+export function renderFailedScan(message: string): string {
+  return ['## Stale AWS access keys', '', `❌ **The scan failed, so nothing was checked.** ${md(message)}`, ''].join(
+    '\n',
+  );
 }

@@ -99,11 +99,13 @@ describe('scan with the credential report (default)', () => {
     expect(run.summary).toContain('## Stale AWS access keys: demo-prod (111111111111)');
     expect(run.summary).toContain('❌ **4 access keys are stale.**');
     expect(run.summary).toMatch(
-      /\| alice \| `AKIAIOSFODNN7ALICE01` \| Active \| 213 \| \d{4}-\d\d-\d\d \| s3 \| us-east-1 \| older than 90 days \|/,
+      /\| `alice` \| `AKIAIOSFODNN7ALICE01` \| 213 \| \d{4}-\d\d-\d\d \(s3, us-east-1\) \| older than 90 days \|/,
     );
-    expect(run.summary).toContain('| \\<root\\_account\\> | `root access key` | Active | 900 |');
+    expect(run.summary).toContain('| root user | `root user key` | 900 |');
     // Due soon, from the report alone: no ID, told apart by its creation date.
-    expect(run.summary).toMatch(/\| carol \| — \| 80 \| 10 \| \d{4}-\d\d-\d\d \|/);
+    expect(run.summary).toMatch(/\| `carol` \| created \d{4}-\d\d-\d\d \| 80 \| 10 \|/);
+    expect(run.outputs['scan-complete']).toBe('true');
+    expect(run.summary).not.toContain('⚠️');
     expect(run.summary).toContain('confirmed live with ListAccessKeys');
 
     const report = JSON.parse(await readFile(run.outputs['report-path']!, 'utf8'));
@@ -206,14 +208,17 @@ describe('scan through the API', () => {
     expect(staleIds(run).sort()).toEqual([...DEMO_STALE_KEY_IDS, null].sort());
   });
 
-  it('fails with the permissions to grant when scan-method insists on a denied report', async () => {
+  it('fails as incomplete, naming the permissions, when scan-method insists on a denied report', async () => {
     const { env, aws } = await fakes({ deny: ['GenerateCredentialReport'] });
     const run = await runAction({ inputs: { 'role-to-assume': ROLE, 'scan-method': 'credential-report' }, env });
     expect(run.exitCode).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(
-      /^The credential report was denied: .*Grant iam:GenerateCredentialReport and iam:GetCredentialReport/,
+      /^The scan of account demo-prod \(111111111111\) is incomplete, so stale keys may be missing: The credential report was denied \(.*\), so no keys were checked \(fix: grant iam:GenerateCredentialReport and iam:GetCredentialReport, or set scan-method to auto\)$/,
     );
+    expect(run.summary).toContain('⚠️ **The scan is incomplete');
+    expect(run.summary).not.toContain('✅');
+    expect(run.outputs).toMatchObject({ 'scan-complete': 'false', 'stale-count': '0' });
     expect(aws.count('ListUsers')).toBe(0);
   });
 });

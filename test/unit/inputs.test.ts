@@ -28,6 +28,7 @@ describe('readConfig', () => {
       policy: { maxAgeDays: 90, maxUnusedDays: 0, warnDays: 14, includeInactive: false, excludeUsers: [] },
       scanMethod: 'auto',
       failOnStale: true,
+      failOnIncomplete: true,
       redactKeyIds: 'auto',
       issue: {
         enabled: true,
@@ -38,6 +39,7 @@ describe('readConfig', () => {
         closeResolved: true,
       },
       wecom: { webhookUrl: null, mentionedList: [], app: null, notifyWhen: 'stale', language: 'en' },
+      warnings: [],
     });
   });
 
@@ -56,6 +58,7 @@ describe('readConfig', () => {
         'exclude-users': 'svc-*, ci-bot\n\n  break-glass ',
         'scan-method': 'api',
         'fail-on-stale': 'False',
+        'fail-on-incomplete': 'false',
         'redact-key-ids': 'true',
         'github-token': 'ghp_other',
         issue: 'true',
@@ -85,6 +88,7 @@ describe('readConfig', () => {
       },
       scanMethod: 'api',
       failOnStale: false,
+      failOnIncomplete: false,
       redactKeyIds: 'true',
       issue: {
         enabled: true,
@@ -101,7 +105,36 @@ describe('readConfig', () => {
         notifyWhen: 'changed',
         language: 'zh',
       },
+      warnings: [],
     });
+  });
+
+  it('refuses a regular expression where a glob is meant, and says the glob', () => {
+    expect(problems({ 'exclude-users': 'svc-.*, ^ci-bot$, deploy-(a|b)' })).toEqual([
+      'Input "exclude-users" has "svc-.*", which looks like a regular expression; patterns are globs: * for any characters, ? for one (for example "svc-*").',
+      'Input "exclude-users" has "^ci-bot$", which looks like a regular expression; patterns are globs: * for any characters, ? for one (for example "ci-bot").',
+      'Input "exclude-users" has "deploy-(a|b)", which looks like a regular expression; patterns are globs: * for any characters, ? for one (for example "deploy-ab").',
+    ]);
+  });
+
+  it('warns of inputs that are valid but do nothing useful, naming each', () => {
+    const config = readConfig(
+      reader({ 'exclude-users': '@alice', 'notify-when': 'changed', language: 'zh', 'issue-title': 'AWS keys' }),
+    );
+    expect(config.warnings).toEqual([
+      'Input "exclude-users" has "@alice": patterns are IAM user names, not GitHub logins, so it skips only an IAM user named "@alice".',
+      'Input "issue-title" ("AWS keys") has no {account}: every account\'s tracking issue gets the same title, so people cannot tell them apart in the issue list.',
+      'Input "notify-when" is set to "changed" but no WeCom destination is: set wecom-webhook-url (group robot) or the wecom-corp-id/secret/agent-id app inputs, or remove notify-when.',
+      'Input "language" is set to "zh" but no WeCom destination is: set wecom-webhook-url (group robot) or the wecom-corp-id/secret/agent-id app inputs, or remove language.',
+    ]);
+  });
+
+  it('refuses placeholders in issue-title other than {account}', () => {
+    expect(problems({ 'issue-title': 'Keys in {ACCOUNT}' })).toEqual([
+      'Input "issue-title" has "{ACCOUNT}", which is not a placeholder: the only one is {account} (lower case, single braces), which becomes the account\'s alias and ID.',
+    ]);
+    expect(problems({ 'issue-title': 'Keys in ${account}' })[0]).toContain('has "${account}"');
+    expect(problems({ 'issue-title': 'Keys in {{account}}' })[0]).toContain('has "{{account}}"');
   });
 
   it('defaults the audience to the China one in a China region', () => {

@@ -44,11 +44,11 @@ describe('renderSummary', () => {
     expect(md).toContain('❌ **2 access keys are stale.** Scanned 4 users and 4 keys.');
     const rows = md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| User') && !l.startsWith('| ---'));
     expect(rows[0]).toBe(
-      '| alice | `AKIA0213ALICEQQQQQQQ` | Active | 213 | 2026-11-19 | s3 | eu-west-1 | older than 90 days |',
+      '| `alice` | `AKIA0213ALICEQQQQQQQ` | 213 | 2026-11-19 (s3, eu-west-1) | older than 90 days |',
     );
-    expect(rows[1]).toBe('| bob | `AKIA0095BOBQQQQQQQQQ` | Active | 95 | never | — | — | older than 90 days |');
+    expect(rows[1]).toBe('| `bob` | `AKIA0095BOBQQQQQQQQQ` | 95 | never | older than 90 days |');
     expect(md).toContain('### Due soon (1)');
-    expect(rows[2]).toBe('| carol | `AKIA0080CAROLQQQQQQQ` | 80 | 10 | 2026-09-02 |');
+    expect(rows[2]).toBe('| `carol` | `AKIA0080CAROLQQQQQQQ` | 80 | 10 |');
     expect(md).not.toContain('dave');
     expect(md).toContain('IAM credential report generated 2026-11-21 05:00 UTC');
   });
@@ -59,9 +59,13 @@ describe('renderSummary', () => {
     expect(md).not.toContain('AKIA0213ALICE');
   });
 
-  it('escapes user names', () => {
-    const md = renderSummary(result([key('a|b_c*', 200)]), { keyId: fullKeyId });
-    expect(md).toContain('| a\\|b\\_c\\* |');
+  it('puts user names in code, so no name becomes a link, a mention or markup', () => {
+    const md = renderSummary(result([key('first.last@example.com', 200), key('@octocat', 200), key('svc_a_b', 200)]), {
+      keyId: fullKeyId,
+    });
+    expect(md).toContain('| `first.last@example.com` |');
+    expect(md).toContain('| `@octocat` |');
+    expect(md).toContain('| `svc_a_b` |');
   });
 
   it('says all clear in one line when nothing is stale', () => {
@@ -71,11 +75,14 @@ describe('renderSummary', () => {
     expect(md).not.toContain('### Stale keys');
   });
 
-  it('stays under the budget and says how many more, pointing at the report', () => {
+  it('stays under the budget and says how many more, pointing at the report, never at a runner path', () => {
     const keys = Array.from({ length: 20_000 }, (_, i) => key(`user-${i}`, 100 + (i % 300)));
-    const md = renderSummary(result(keys), { keyId: fullKeyId, reportPath: '/tmp/r.json', budgetBytes: 100_000 });
+    const md = renderSummary(result(keys), { keyId: fullKeyId, budgetBytes: 100_000 });
     expect(byteLength(md)).toBeLessThanOrEqual(100_000);
-    expect(md).toMatch(/_…and [\d,]+ more \(see report-path: \/tmp\/r\.json\)\._/);
+    expect(md).toMatch(
+      /_…and [\d,]+ more: the JSON report has them all \(output `report-path`; upload it with actions\/upload-artifact\)\._/,
+    );
+    expect(md).not.toContain('/tmp');
     const full = renderSummary(result(keys), { keyId: fullKeyId });
     expect(byteLength(full)).toBeLessThanOrEqual(1_000_000);
     expect(byteLength(full)).toBeGreaterThan(900_000);
@@ -88,9 +95,10 @@ describe('renderSummary', () => {
     });
     r.inventory.notes.push('The credential report was denied.');
     const md = renderSummary(r, { keyId: fullKeyId });
-    expect(md).toContain('| \\<root\\_account\\> | `root access key` | Active | 500 |');
+    expect(md).toContain('| root user | `root user key` | 500 |');
+    expect(md).not.toContain('root_account');
     expect(md).toContain('1 key of 1 user excluded');
-    expect(md).toContain('- Excluded users: svc-x.');
+    expect(md).toContain('- Excluded users: `svc-x`.');
     expect(md).toContain('- The credential report was denied.');
   });
 });
@@ -139,10 +147,11 @@ describe('machine-readable results', () => {
     ]);
   });
 
-  it('cuts the output at its budget and stays valid JSON', () => {
+  it('cuts the output at its budget, sized in UTF-16 as GitHub sizes outputs, and stays valid JSON', () => {
     const stale = result(Array.from({ length: 100 }, (_, i) => key(`u${i}`, 100 + i))).judgement.stale;
-    const { json, included } = staleKeysJson(stale, 2_000);
-    expect(json.length).toBeLessThanOrEqual(2_000);
+    const { json, included } = staleKeysJson(stale, 4_000);
+    expect(json.length * 2).toBeLessThanOrEqual(4_000);
+    expect(json.length * 2).toBeGreaterThan(3_000);
     expect(JSON.parse(json)).toHaveLength(included);
     expect(included).toBeGreaterThan(0);
     expect(included).toBeLessThan(100);
@@ -158,5 +167,32 @@ describe('machine-readable results', () => {
     });
     expect(report.keys).toHaveLength(3);
     expect(report.dueSoon[0]).toMatchObject({ user: 'carol', daysLeft: 10 });
+  });
+});
+
+describe('renderSummary at scale', () => {
+  it('shows the first rows of each table and folds the rest, with due-soon keys capped', () => {
+    const stale = Array.from({ length: 277 }, (_, i) => key(`stale-${i}`, 100 + i));
+    const due = Array.from({ length: 695 }, (_, i) => key(`due-${i}`, 77 + (i % 13), { accessKeyId: null }));
+    const md = renderSummary(result([...stale, ...due]), { keyId: fullKeyId });
+    const [, staleSection = ''] = md.split('### Stale keys (277)');
+    const visible = staleSection
+      .split('<details>')[0]!
+      .split('\n')
+      .filter((l) => l.startsWith('| `'));
+    expect(visible).toHaveLength(25);
+    expect(staleSection).toContain('<details><summary>252 more keys</summary>');
+    const [, dueSection = ''] = md.split('### Due soon (695)');
+    expect(
+      dueSection
+        .split('<details>')[0]!
+        .split('\n')
+        .filter((l) => l.startsWith('| `')),
+    ).toHaveLength(10);
+    expect(dueSection).toContain('<details><summary>490 more keys</summary>');
+    expect(dueSection).toContain('_…and 195 more: the JSON report has them all');
+    // Keys known only from the credential report are told apart by creation date, not a column of dashes.
+    expect(dueSection).toMatch(/\| `due-\d+` \| created \d{4}-\d\d-\d\d \| \d+ \| \d+ \|/);
+    expect(md).not.toContain('| — |');
   });
 });
