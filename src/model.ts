@@ -98,8 +98,9 @@ export interface Judgement {
   /** `exclude-users` patterns that matched no user with a key: likely a typo. */
   unmatchedExclusions: string[];
   /**
-   * Active keys that are not stale by age but whose last use is unknown while `max-unused-days`
-   * needs it: they may be stale, and are never called resolved.
+   * Keys not found stale whose verdict could not be made: active keys whose last use is unknown
+   * while `max-unused-days` needs it, and keys judged by age whose creation date is missing or in
+   * the future. They may be stale, and are never called resolved.
    */
   undetermined: AccessKey[];
 }

@@ -4,16 +4,26 @@
  * closed, and no key it could not see is called resolved.
  */
 import type { AccessKey, Gap } from '../model.js';
+import { daysSince } from './judge.js';
 import { plural } from './markdown.js';
 import type { ScanResult } from './scan.js';
 
 /** Every gap of a scan: what the inventory could not see, then the verdicts the judgement could not make. */
 export function scanGaps(result: ScanResult): Gap[] {
   const gaps = [...result.inventory.coverage.gaps];
-  const undetermined = result.judgement.undetermined.length;
-  if (undetermined > 0) {
+  const { undetermined } = result.judgement;
+  const ageUnknown = undetermined.filter((k) => daysSince(k.createDate, result.now) === null).length;
+  const useUnknown = undetermined.length - ageUnknown;
+  if (ageUnknown > 0) {
     gaps.push({
-      what: `The last use of ${plural(undetermined, 'active key', 'active keys')} is unknown, so max-unused-days (${result.policy.maxUnusedDays}) could not be checked for ${undetermined === 1 ? 'it' : 'them'}`,
+      what: `${plural(ageUnknown, 'key has', 'keys have')} no creation date or one in the future, so max-age-days (${result.policy.maxAgeDays}) could not be checked for ${ageUnknown === 1 ? 'it' : 'them'}`,
+      fix: "Check the runner's clock, and the dates in the credential report",
+      couldHideStale: true,
+    });
+  }
+  if (useUnknown > 0) {
+    gaps.push({
+      what: `The last use of ${plural(useUnknown, 'active key', 'active keys')} is unknown, so max-unused-days (${result.policy.maxUnusedDays}) could not be checked for ${useUnknown === 1 ? 'it' : 'them'}`,
       fix: 'Grant iam:GetAccessKeyLastUsed',
       couldHideStale: true,
     });

@@ -8,14 +8,17 @@
 import { ROOT_USER, type AccessKey } from '../model.js';
 
 export interface ParsedCredentialReport {
-  /** IAM users in the report, the root user not counted. */
+  /** IAM users in the report, the root user not counted; a user with several rows counts once. */
   userCount: number;
-  /** Keys that exist (active or inactive). IDs are `null`: the report has none. */
+  /** Keys that exist (active or inactive), each once. IDs are `null`: the report has none. */
   keys: AccessKey[];
 }
 
 const REQUIRED_COLUMNS = ['user', 'arn'] as const;
-const KEY_COLUMNS = ['active', 'last_rotated', 'last_used_date', 'last_used_region', 'last_used_service'] as const;
+/** Without these a key cannot be judged at all. */
+const KEY_COLUMNS = ['active', 'last_rotated'] as const;
+/** Without these a key's last use is unknown (`lastUseKnown: false`), not "never". */
+const LAST_USE_COLUMNS = ['last_used_date', 'last_used_region', 'last_used_service'] as const;
 
 export class CredentialReportFormatError extends Error {
   override name = 'CredentialReportFormatError';
@@ -24,6 +27,14 @@ export class CredentialReportFormatError extends Error {
 /**
  * Reads the report as IAM writes it: a header row, quoted fields where needed, `N/A` for
  * "none", booleans in any case, and the root user as the row `<root_account>`.
+ *
+ * A report recorded from a real account repeats a user's row (test/fixtures/realdata,
+ * cloud-custodian's `test_account_credential_report`: `christopher` twice, one row with a key and
+ * one without).
+ * IAM user names are unique, so the rows are one user: counted once, with the keys of all its
+ * rows, and a key in several rows (same creation time) kept once, as active if any row says so
+ * and with the latest last use any row gives. Nothing a row shows is dropped, and nothing is
+ * counted twice.
  */
 export function parseCredentialReport(csv: string): ParsedCredentialReport {
   const rows = records(csv);
@@ -42,18 +53,15 @@ export function parseCredentialReport(csv: string): ParsedCredentialReport {
   for (const name of REQUIRED_COLUMNS) column(name);
   const userCol = column('user');
   const slots = [1, 2].map((n) => {
-    const [active, rotated, usedDate, usedRegion, usedService] = KEY_COLUMNS.map((c) => column(`access_key_${n}_${c}`));
-    return {
-      active: active!,
-      rotated: rotated!,
-      usedDate: usedDate!,
-      usedRegion: usedRegion!,
-      usedService: usedService!,
-    };
+    const [active, rotated] = KEY_COLUMNS.map((c) => column(`access_key_${n}_${c}`));
+    const [usedDate, usedRegion, usedService] = LAST_USE_COLUMNS.map((c) => index.get(`access_key_${n}_${c}`));
+    return { active: active!, rotated: rotated!, usedDate, usedRegion, usedService };
   });
 
   const keys: AccessKey[] = [];
-  let userCount = 0;
+  const users = new Set<string>();
+  /** Keys by user: built only when a user's row repeats (rare), then kept up to date. */
+  let byUser: Map<string, AccessKey[]> | null = null;
   let line = 1;
   for (const row of rows) {
     line++;
@@ -64,26 +72,60 @@ export function parseCredentialReport(csv: string): ParsedCredentialReport {
       );
     }
     const root = user === ROOT_USER;
-    if (!root) userCount++;
+    const known = users.size;
+    users.add(user);
+    let earlier: AccessKey[] | null = null;
+    if (users.size === known) {
+      byUser ??= keysByUser(keys);
+      earlier = [...(byUser.get(user) ?? [])];
+    }
     for (const slot of slots) {
       const rotated = optional(row[slot.rotated]);
       // No key in this slot: `false` and `N/A`. An inactive key still has its date.
       if (rotated === null && !isTrue(row[slot.active])) continue;
       const where = `row ${line} (${user})`;
-      keys.push({
+      const key: AccessKey = {
         user,
         accessKeyId: null,
         status: isTrue(row[slot.active]) ? 'Active' : 'Inactive',
         createDate: toDate(rotated, where),
-        lastUsedDate: toDate(optional(row[slot.usedDate]), where),
-        lastUsedService: optional(row[slot.usedService]),
-        lastUsedRegion: optional(row[slot.usedRegion]),
-        lastUseKnown: true,
+        lastUsedDate: toDate(optional(cell(row, slot.usedDate)), where),
+        lastUsedService: optional(cell(row, slot.usedService)),
+        lastUsedRegion: optional(cell(row, slot.usedRegion)),
+        lastUseKnown: slot.usedDate !== undefined,
         root,
-      });
+      };
+      // The same key in an earlier row of the same user: one creation time, one key.
+      const same = earlier?.find((k) => k.createDate?.getTime() === key.createDate?.getTime());
+      if (same) {
+        merge(same, key);
+        continue;
+      }
+      keys.push(key);
+      if (byUser) byUser.set(user, [...(byUser.get(user) ?? []), key]);
     }
   }
-  return { userCount, keys };
+  return { userCount: users.size - (users.has(ROOT_USER) ? 1 : 0), keys };
+}
+
+function keysByUser(keys: readonly AccessKey[]): Map<string, AccessKey[]> {
+  const map = new Map<string, AccessKey[]>();
+  for (const key of keys) map.set(key.user, [...(map.get(key.user) ?? []), key]);
+  return map;
+}
+
+function cell(row: readonly string[], i: number | undefined): string | undefined {
+  return i === undefined ? undefined : row[i];
+}
+
+/** One key seen in two rows of the same user: active if either says so, with the later last use. */
+function merge(kept: AccessKey, other: AccessKey): void {
+  if (other.status === 'Active') kept.status = 'Active';
+  if (other.lastUsedDate && (!kept.lastUsedDate || other.lastUsedDate > kept.lastUsedDate)) {
+    kept.lastUsedDate = other.lastUsedDate;
+    kept.lastUsedService = other.lastUsedService;
+    kept.lastUsedRegion = other.lastUsedRegion;
+  }
 }
 
 /**

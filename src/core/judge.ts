@@ -30,6 +30,19 @@ export function userMatcher(patterns: readonly string[]): (user: string) => bool
   return (user) => re.test(user);
 }
 
+/** Clock skew allowed between IAM and the runner: a date less than this after `now` is today's. */
+const FUTURE_GRACE_MS = 86_400_000;
+
+/**
+ * Whole UTC days from `date` to `now`; `null` when there is no date, or when it lies more than a
+ * day after `now` (a hand-edited report, or a runner's clock far behind): no age is ever negative,
+ * and an impossible one is unknown rather than young.
+ */
+export function daysSince(date: Date | null, now: Date): number | null {
+  if (date === null || date.getTime() - now.getTime() > FUTURE_GRACE_MS) return null;
+  return Math.max(0, utcDaysBetween(date, now));
+}
+
 export function judge(keys: readonly AccessKey[], policy: Policy, now: Date): Judgement {
   const excluded = userMatcher(policy.excludeUsers);
   const stale: Finding[] = [];
@@ -47,12 +60,14 @@ export function judge(keys: readonly AccessKey[], policy: Policy, now: Date): Ju
     }
     scannedKeys++;
     const active = key.status === 'Active';
-    const ageDays = key.createDate ? utcDaysBetween(key.createDate, now) : null;
+    const ageDays = daysSince(key.createDate, now);
     // Unknown last use says nothing: a key younger than max-unused-days cannot be idle that long,
     // but an older one may be.
-    const idleDays = key.lastUsedDate ? utcDaysBetween(key.lastUsedDate, now) : key.lastUseKnown ? ageDays : null;
+    const idleDays = key.lastUsedDate ? daysSince(key.lastUsedDate, now) : key.lastUseKnown ? ageDays : null;
     const unusedUnknown =
       policy.maxUnusedDays > 0 && active && idleDays === null && (ageDays === null || ageDays >= policy.maxUnusedDays);
+    // A key judged by age whose age is unknown (no date, or one in the future) may be stale.
+    const ageUnknown = ageDays === null && (active || policy.includeInactive);
 
     const reasons: Reason[] = [];
     if (key.root) reasons.push('root-key');
@@ -67,7 +82,7 @@ export function judge(keys: readonly AccessKey[], policy: Policy, now: Date): Ju
       stale.push({ ...key, ageDays, idleDays, reasons });
       continue;
     }
-    if (unusedUnknown) undetermined.push(key);
+    if (unusedUnknown || ageUnknown) undetermined.push(key);
     if (active && ageDays !== null && policy.warnDays > 0 && ageDays >= policy.maxAgeDays - policy.warnDays) {
       dueSoon.push({ ...key, ageDays, daysLeft: policy.maxAgeDays - ageDays });
     }

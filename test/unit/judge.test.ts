@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flaggedUsers, judge, userMatcher, type Policy } from '../../src/core/judge.js';
+import { daysSince, flaggedUsers, judge, userMatcher, type Policy } from '../../src/core/judge.js';
 import type { AccessKey } from '../../src/model.js';
 
 const now = new Date('2026-11-21T08:00:00Z');
@@ -85,6 +85,20 @@ describe('judge', () => {
       ['<root_account>', ['root-key']],
       ['old', ['age']],
     ]);
+  });
+
+  it('counts a date less than a day ahead (clock skew) as today, and one further ahead as unknown, never negative', () => {
+    const ahead = (ms: number) => new Date(now.getTime() + ms);
+    const keys = [
+      key({ user: 'skew', createDate: ahead(86_400_000), lastUsedDate: null }),
+      key({ user: 'future', createDate: ahead(86_400_001), lastUsedDate: null }),
+    ];
+    const j = judge(keys, { ...policy, maxUnusedDays: 30 }, now);
+    expect(j.stale).toEqual([]);
+    expect(j.undetermined.map((k) => k.user)).toEqual(['future']);
+    expect(j.dueSoon).toEqual([]);
+    expect(daysSince(ahead(86_400_000), now)).toBe(0);
+    expect(daysSince(ahead(86_400_001), now)).toBeNull();
   });
 
   it('flags a root key known only to exist (no date)', () => {
