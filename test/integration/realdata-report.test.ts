@@ -10,13 +10,25 @@ import { flaggedUsers, judge, type Policy } from '../../src/core/judge.js';
 import { takeInventory } from '../../src/inventory.js';
 import type { AccessKey, Inventory } from '../../src/model.js';
 import { startFakeAws, type FakeAws, type FakeUser } from '../fakes/aws.js';
-import { placebo, recordedReport } from '../helpers/realdata.js';
+import {
+  placebo,
+  recordedReport,
+  SHARED_REALDATA,
+  type PlaceboAnswer,
+  type RecordedReport,
+} from '../helpers/realdata.js';
 
 const DIR = 'cloud-custodian/test_iam_user_unused_keys_report_in_progress';
-const started = placebo(`${DIR}/iam.GenerateCredentialReport_1.json`);
-const inProgress = placebo(`${DIR}/iam.GetCredentialReport_1.json`);
-const recorded = recordedReport(`${DIR}/iam.GetCredentialReport_2.json`);
-const parsed = parseCredentialReport(recorded.csv);
+/** Read in place from shared/ (see test/helpers/realdata.ts), and only when it is there. */
+function loadRecording() {
+  const recorded = recordedReport(`${DIR}/iam.GetCredentialReport_2.json`);
+  return {
+    started: placebo(`${DIR}/iam.GenerateCredentialReport_1.json`),
+    inProgress: placebo(`${DIR}/iam.GetCredentialReport_1.json`),
+    recorded,
+    parsed: parseCredentialReport(recorded.csv),
+  };
+}
 
 /** When the sequence was recorded (its HTTP Date), though the report says it was generated in 2116. */
 const now = new Date('2016-11-25T14:30:42Z');
@@ -45,39 +57,44 @@ function liveUsers(keys: readonly AccessKey[]): FakeUser[] {
   return [...users.values()];
 }
 
-let aws: FakeAws;
-let inventory: Inventory;
-const slept: number[] = [];
-const saved = { ...process.env };
+describe.skipIf(!SHARED_REALDATA)('the recorded ReportInProgress → report sequence through the SDK client', () => {
+  let aws: FakeAws;
+  let inventory: Inventory;
+  let started: PlaceboAnswer;
+  let inProgress: PlaceboAnswer;
+  let recorded: RecordedReport;
+  let parsed: ReturnType<typeof parseCredentialReport>;
+  const slept: number[] = [];
+  const saved = { ...process.env };
 
-beforeAll(async () => {
-  aws = await startFakeAws({
-    account: { accountId: '619193117841', users: liveUsers(parsed.keys) },
-    report: { csv: recorded.csv, generatedAt: recorded.generatedAt.toISOString(), inProgressPolls: 1 },
-    failures: { GetCredentialReport: [inProgress.data.Error!.Code] },
+  beforeAll(async () => {
+    ({ started, inProgress, recorded, parsed } = loadRecording());
+    aws = await startFakeAws({
+      account: { accountId: '619193117841', users: liveUsers(parsed.keys) },
+      report: { csv: recorded.csv, generatedAt: recorded.generatedAt.toISOString(), inProgressPolls: 1 },
+      failures: { GetCredentialReport: [inProgress.data.Error!.Code] },
+    });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_IAM: aws.url,
+      AWS_ACCESS_KEY_ID: 'AKIATESTINTEGRATION1',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+    inventory = await takeInventory('credential-report', {
+      iam: createIam('aws', undefined),
+      sleep: async (ms) => void slept.push(ms),
+      usersToConfirm: (keys) => flaggedUsers(judge(keys, policy, now)),
+      lastUseMatters: false,
+      info: () => {},
+      warning: () => {},
+    });
   });
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_IAM: aws.url,
-    AWS_ACCESS_KEY_ID: 'AKIATESTINTEGRATION1',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  });
-  inventory = await takeInventory('credential-report', {
-    iam: createIam('aws', undefined),
-    sleep: async (ms) => void slept.push(ms),
-    usersToConfirm: (keys) => flaggedUsers(judge(keys, policy, now)),
-    lastUseMatters: false,
-    info: () => {},
-    warning: () => {},
-  });
-});
 
-afterAll(async () => {
-  process.env = saved;
-  await aws.close();
-});
+  afterAll(async () => {
+    process.env = saved;
+    await aws.close();
+  });
 
-describe('the recorded ReportInProgress → report sequence through the SDK client', () => {
   it('is what was recorded: STARTED, then a 404 ReportInProgress, then the report', () => {
     expect([started.data.State, inProgress.status_code, inProgress.data.Error?.Code]).toEqual([
       'STARTED',
