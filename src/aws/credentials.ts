@@ -6,7 +6,7 @@ import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient }
 import type { Partition } from '../model.js';
 import { withRetries, type Sleep } from '../retry.js';
 import { IdTokenError } from '../github/oidc.js';
-import { awsErrorCode, errorMessage, isTransient } from './errors.js';
+import { awsErrorCode, errorMessage, isTransient, sdkMessage } from './errors.js';
 import { AWS_HTTP_TIMEOUTS, awsRequestHandler, type AwsHttpTimeouts } from './http.js';
 import { USER_AGENT } from './iam.js';
 
@@ -99,7 +99,7 @@ export async function assumeRoleWithOidc(options: SignInOptions, deps: SignInDep
     };
   } catch (err) {
     throw new Error(
-      `Could not assume role ${options.roleToAssume}: ${errorMessage(err)}. ${assumeHint(err, options, token)}`.trim(),
+      `Could not assume role ${options.roleToAssume}: ${sdkMessage(err)}. ${assumeHint(err, options, token)}`.trim(),
       {
         cause: err,
       },
@@ -208,7 +208,7 @@ export async function getCallerIdentity(
       credentials === undefined
         ? ' Without role-to-assume the action uses credentials already in the environment: set role-to-assume (with "permissions: id-token: write"), or configure credentials in an earlier step.'
         : '';
-    throw new Error(`Could not tell which AWS account these credentials belong to: ${errorMessage(err)}.${hint}`, {
+    throw new Error(`Could not tell which AWS account these credentials belong to: ${sdkMessage(err)}.${hint}`, {
       cause: err,
     });
   } finally {

@@ -131,8 +131,11 @@ function attemptsText(err: unknown): string {
   return attempts !== undefined && attempts > 1 ? ` after ${attempts} tries` : '';
 }
 
-/** The SDK's message without its advice to inspect hidden fields, which a workflow user cannot do. */
-function sdkMessage(err: unknown): string {
+/**
+ * The SDK's message without its advice to inspect hidden fields (which a workflow user cannot do)
+ * and without the HTTP handler's package name, to be set inside a sentence of ours.
+ */
+export function sdkMessage(err: unknown): string {
   return errorMessage(err)
     .replace(/\s*Deserialization error: to see the raw response[\s\S]*$/, '')
     .replace(/^@smithy\/node-http-handler - (\[ERROR\] )?/, '')
