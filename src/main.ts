@@ -17,6 +17,7 @@ import type { ScanResult } from './core/scan.js';
 import { renderFailedScan, renderSummary } from './core/summary.js';
 import { runContext, type RunContext } from './github/context.js';
 import { createIssuesApi } from './github/issues.js';
+import { requestIdToken } from './github/oidc.js';
 import { readConfig, type Config } from './inputs.js';
 import { takeInventory } from './inventory.js';
 import type { Account } from './model.js';
@@ -86,7 +87,13 @@ async function signIn(config: Config, runtime: Runtime): Promise<AwsCredentials 
   core.info(`Assuming ${config.roleToAssume} with the job's OIDC token (audience ${config.audience}).`);
   return assumeRoleWithOidc(
     { ...config, roleToAssume: config.roleToAssume },
-    { getIdToken: (aud) => core.getIDToken(aud), setSecret: core.setSecret, sleep: runtime.sleep, info: core.info },
+    {
+      getIdToken: (aud) =>
+        requestIdToken(aud, { env: runtime.env, setSecret: core.setSecret, sleep: runtime.sleep, info: core.info }),
+      setSecret: core.setSecret,
+      sleep: runtime.sleep,
+      info: core.info,
+    },
   );
 }
 

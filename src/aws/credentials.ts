@@ -5,7 +5,9 @@
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Partition } from '../model.js';
 import { withRetries, type Sleep } from '../retry.js';
-import { awsErrorCode, errorMessage, isTransient } from './errors.js';
+import { IdTokenError } from '../github/oidc.js';
+import { awsErrorCode, errorMessage, isTransient, sdkMessage } from './errors.js';
+import { AWS_HTTP_TIMEOUTS, awsRequestHandler, type AwsHttpTimeouts } from './http.js';
 import { USER_AGENT } from './iam.js';
 
 export interface AwsCredentials {
@@ -31,6 +33,8 @@ export interface SignInDeps {
   sleep: Sleep;
   random?: () => number;
   info: (message: string) => void;
+  /** For tests; default {@link AWS_HTTP_TIMEOUTS}. */
+  timeouts?: AwsHttpTimeouts;
 }
 
 /** Errors from STS that are worth another try: the well-known AWS action retries these too. */
@@ -45,15 +49,19 @@ export async function assumeRoleWithOidc(options: SignInOptions, deps: SignInDep
   try {
     token = await deps.getIdToken(options.audience);
   } catch (err) {
-    throw new Error(
-      `Could not get the job's OIDC token for audience "${options.audience}": ${errorMessage(err)}. ` +
-        'Give the job "permissions: id-token: write" (workflows from forks get no token), or leave role-to-assume empty to use credentials set by an earlier step.',
-      { cause: err },
-    );
+    throw new Error(`Could not get the job's OIDC token for audience "${options.audience}": ${idTokenProblem(err)}`, {
+      cause: err,
+    });
   }
   deps.setSecret(token);
 
-  const sts = new STSClient({ region: options.awsRegion, maxAttempts: 1, customUserAgent: USER_AGENT });
+  // One SDK attempt per try: withRetries below owns the retries (InvalidIdentityToken included).
+  const sts = new STSClient({
+    region: options.awsRegion,
+    maxAttempts: 1,
+    requestHandler: awsRequestHandler(deps.timeouts),
+    customUserAgent: USER_AGENT,
+  });
   try {
     const out = await withRetries(
       () =>
@@ -91,7 +99,7 @@ export async function assumeRoleWithOidc(options: SignInOptions, deps: SignInDep
     };
   } catch (err) {
     throw new Error(
-      `Could not assume role ${options.roleToAssume}: ${errorMessage(err)}. ${assumeHint(err, options, token)}`.trim(),
+      `Could not assume role ${options.roleToAssume}: ${sdkMessage(err)}. ${assumeHint(err, options, token)}`.trim(),
       {
         cause: err,
       },
@@ -99,6 +107,24 @@ export async function assumeRoleWithOidc(options: SignInOptions, deps: SignInDep
   } finally {
     sts.destroy();
   }
+}
+
+/**
+ * What went wrong getting the OIDC token, and what to do. The permission hint only when the job
+ * has no token to ask with or the runner said so (401/403): a runner that failed is not a
+ * permission problem, and saying so would send people to fix the wrong thing.
+ */
+function idTokenProblem(err: unknown): string {
+  if (err instanceof IdTokenError && err.permissionMissing) {
+    return (
+      `${errorMessage(err)}. Give the job "permissions: id-token: write" (workflows from forks get no token), ` +
+      'or leave role-to-assume empty to use credentials set by an earlier step.'
+    );
+  }
+  if (err instanceof IdTokenError && err.retryable) {
+    return `${errorMessage(err)}. The runner's token service failed, not this job's settings: run the job again.`;
+  }
+  return `${errorMessage(err)}.`;
 }
 
 /** What a user can do about a failed AssumeRoleWithWebIdentity. */
@@ -150,6 +176,9 @@ function tokenClaims(token: string): { sub?: string; aud?: string } {
   }
 }
 
+/** The SDK's standard retry, said out loud: throttling, 5xx and time-outs, three tries in all. */
+const GET_CALLER_IDENTITY_ATTEMPTS = 3;
+
 export interface CallerIdentity {
   accountId: string;
   arn: string;
@@ -159,8 +188,15 @@ export interface CallerIdentity {
 export async function getCallerIdentity(
   awsRegion: string,
   credentials: AwsCredentials | undefined,
+  timeouts: AwsHttpTimeouts = AWS_HTTP_TIMEOUTS,
 ): Promise<CallerIdentity> {
-  const sts = new STSClient({ region: awsRegion, credentials, customUserAgent: USER_AGENT });
+  const sts = new STSClient({
+    region: awsRegion,
+    credentials,
+    maxAttempts: GET_CALLER_IDENTITY_ATTEMPTS,
+    requestHandler: awsRequestHandler(timeouts),
+    customUserAgent: USER_AGENT,
+  });
   try {
     const out = await sts.send(new GetCallerIdentityCommand({}));
     const arn = out.Arn ?? '';
@@ -172,7 +208,7 @@ export async function getCallerIdentity(
       credentials === undefined
         ? ' Without role-to-assume the action uses credentials already in the environment: set role-to-assume (with "permissions: id-token: write"), or configure credentials in an earlier step.'
         : '';
-    throw new Error(`Could not tell which AWS account these credentials belong to: ${errorMessage(err)}.${hint}`, {
+    throw new Error(`Could not tell which AWS account these credentials belong to: ${sdkMessage(err)}.${hint}`, {
       cause: err,
     });
   } finally {

@@ -19,7 +19,8 @@ import { text } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
 import type { DeserializeMiddleware } from '@smithy/types';
 import type { KeyStatus, Partition } from '../model.js';
-import { awsErrorCode } from './errors.js';
+import { awsErrorCode, CutAnswerError } from './errors.js';
+import { AWS_HTTP_TIMEOUTS, awsRequestHandler, type AwsHttpTimeouts } from './http.js';
 
 export type ReportState = 'STARTED' | 'INPROGRESS' | 'COMPLETE';
 
@@ -56,13 +57,27 @@ export const IAM_REGION: Record<Partition, string> = {
 
 export const USER_AGENT = 'iam-stale-keys';
 
-export function createIam(partition: Partition, credentials: AwsCredentials | undefined): IamApi {
+/** Total tries of one IAM request, the first included: throttling, 5xx, time-outs and cut answers. */
+export const IAM_MAX_ATTEMPTS = 10;
+
+export interface IamClientOptions {
+  timeouts?: AwsHttpTimeouts;
+  /** Default {@link IAM_MAX_ATTEMPTS}. */
+  maxAttempts?: number;
+}
+
+export function createIam(
+  partition: Partition,
+  credentials: AwsCredentials | undefined,
+  options: IamClientOptions = {},
+): IamApi {
   const client = new IAMClient({
     region: IAM_REGION[partition],
     credentials,
     // IAM throttles per account with limits that cannot be raised: let the SDK pace itself.
     retryMode: 'adaptive',
-    maxAttempts: 10,
+    maxAttempts: options.maxAttempts ?? IAM_MAX_ATTEMPTS,
+    requestHandler: awsRequestHandler(options.timeouts ?? AWS_HTTP_TIMEOUTS),
     customUserAgent: USER_AGENT,
   });
   const pageSize = 1000;
@@ -143,17 +158,27 @@ export function createIam(partition: Partition, credentials: AwsCredentials | un
  * parser builds text one character at a time: on a 50,000-user report (15 MB of base64) that took
  * 1.5 s and 800 MB of memory, where two `indexOf`s take next to nothing. The SDK still parses the
  * rest of the answer (GeneratedTime, errors) as usual.
+ *
+ * An answer cut short (a `<Content>` without its close, or no closing root element) throws a
+ * `CutAnswerError`, which the SDK retries like a dropped connection instead of failing on a parse
+ * error.
  */
 function takeReportContent(command: GetCredentialReportCommand): { value: string | null } {
   const taken: { value: string | null } = { value: null };
   const middleware: DeserializeMiddleware<GetCredentialReportCommandInput, GetCredentialReportCommandOutput> =
     (next) => async (args) => {
+      taken.value = null;
       const result = await next(args);
       const response = result.response as { statusCode?: number; body?: unknown };
       if (response.statusCode === 200 && response.body && typeof (response.body as Readable).pipe === 'function') {
         const xml = await text(response.body as Readable);
         const open = xml.indexOf('<Content>');
         const close = open < 0 ? -1 : xml.indexOf('</Content>', open);
+        if ((open >= 0 && close < 0) || !endsWithRoot(xml)) {
+          throw new CutAnswerError(
+            `IAM's GetCredentialReport answer was cut off (${Buffer.byteLength(xml).toLocaleString('en-US')} bytes, ${open >= 0 && close < 0 ? 'inside the report' : 'without its end'})`,
+          );
+        }
         if (close >= 0) {
           taken.value = xml.slice(open + '<Content>'.length, close).trim();
           response.body = Buffer.from(xml.slice(0, open) + xml.slice(close + '</Content>'.length));
@@ -169,6 +194,11 @@ function takeReportContent(command: GetCredentialReportCommand): { value: string
     name: 'iamStaleKeysReportContent',
   });
   return taken;
+}
+
+/** Whether the XML closes its root element, as a whole answer does. Looks only at the end. */
+function endsWithRoot(xml: string): boolean {
+  return /<\/GetCredentialReportResponse>\s*$/.test(xml.slice(-200));
 }
 
 function notApplicable(value: string | undefined): string | null {

@@ -1,11 +1,15 @@
 /**
- * WeCom (企业微信) messages from a scan result: robot markdown, plain app text and the short text that
- * carries @-mentions, in English or Chinese. Pure. Budgets are UTF-8 bytes, as WeCom counts them.
+ * WeCom (企业微信) messages from a scan result: robot markdown (with its `<@userid>` mentions),
+ * plain app text, and the short text that carries `@all`, in English or Chinese. Pure. Budgets
+ * are UTF-8 bytes, as WeCom counts them.
+ *
+ * WeCom's robot markdown has no escape syntax: a backslash shows as a backslash. So nothing is
+ * escaped; names from outside go in inline code, stripped of anything an IAM name cannot hold.
  */
 import type { Finding, Reason } from '../model.js';
-import { byteLength, count, escapeMarkdown, fitLines, plural } from './markdown.js';
-import { accountLabel, keyLabel, reasonText, type KeyIdStyle } from './present.js';
-import { failureMessage } from './report.js';
+import type { Policy } from './judge.js';
+import { byteLength, count, fitLines, plural } from './markdown.js';
+import { accountLabel, keyLabel, ROOT_LABEL, type KeyIdStyle } from './present.js';
 import type { ScanResult } from './scan.js';
 
 export type Language = 'en' | 'zh';
@@ -23,6 +27,21 @@ export interface WecomMessageInput {
   runUrl: string | null;
   /** The tracking issue, if any. */
   issue: { number: number; url: string } | null;
+  /** WeCom user IDs to mention with `<@userid>` in robot markdown. `@all` cannot be: see `robotMentions`. */
+  mentions?: readonly string[];
+}
+
+/** The root user, to people, in each language. */
+export const ROOT_LABELS: Record<Language, string> = { en: ROOT_LABEL, zh: '根用户' };
+
+/**
+ * How the mentions of `wecom-mentioned-list` travel: user IDs as `<@userid>` inside the robot
+ * markdown (WeCom documents that syntax for robot text and markdown content), and `@all` in a
+ * text message's `mentioned_list`, the only place WeCom documents it.
+ */
+export function robotMentions(list: readonly string[]): { inMarkdown: string[]; everyone: boolean } {
+  const inMarkdown = [...new Set(list.filter((id) => id !== '@all'))];
+  return { inMarkdown, everyone: list.includes('@all') };
 }
 
 /** The robot `markdown` message: title, the oldest stale keys one per line, due-soon count, links. */
@@ -35,7 +54,7 @@ export function appText(input: WecomMessageInput, maxBytes = TEXT_MAX_BYTES): st
   return render(input, PLAIN, maxBytes);
 }
 
-/** One sentence for the follow-up `text` message that carries `mentioned_list`. */
+/** One sentence for the `text` message that carries `mentioned_list: ["@all"]`. */
 export function mentionText(language: Language, result: ScanResult): string {
   const phrases = PHRASES[language];
   return result.judgement.stale.length > 0 ? phrases.mention(accountLabel(result.account)) : phrases.allClear(result);
@@ -43,8 +62,8 @@ export function mentionText(language: Language, result: ScanResult): string {
 
 /** How the message is marked up: WeCom robot markdown or plain text. */
 interface Style {
-  /** Text from outside (user names) made inert. */
-  text(s: string): string;
+  /** A user name from IAM, made inert. */
+  user(s: string): string;
   code(s: string): string;
   title(s: string, allClear: boolean): string;
   item(s: string): string;
@@ -54,9 +73,11 @@ interface Style {
 }
 
 const MARKDOWN: Style = {
-  // Parentheses too, so even a renderer without backslash escapes never sees `](`.
-  text: (s) => escapeMarkdown(s).replace(/[()]/g, '\\$&'),
-  // Key IDs are AWS's own [A-Z0-9] (and our `…`): nothing to escape.
+  // IAM names are letters, digits and _+=,.@-: in inline code `_` and `@` stay as they are. Anything
+  // else (only a malformed report could bring it) becomes `?`, so no backtick ends the span and no
+  // `<@…>` or `<font>` can form.
+  user: (s) => `\`${s.replace(/[^\p{L}\p{N}_+=,.@-]/gu, '?')}\``,
+  // Key IDs are AWS's own [A-Z0-9] (and our `…`).
   code: (s) => `\`${s}\``,
   title: (s, allClear) => (allClear ? `<font color="info">**${s}**</font>` : `**${s}**`),
   item: (s) => `>${s}`,
@@ -66,7 +87,7 @@ const MARKDOWN: Style = {
 };
 
 const PLAIN: Style = {
-  text: (s) => s.replace(/[\r\n]+/g, ' '),
+  user: (s) => s.replace(/[\r\n]+/g, ' '),
   code: (s) => s,
   title: (s) => s,
   item: (s) => `- ${s}`,
@@ -105,13 +126,12 @@ interface Phrases {
 }
 
 const EN: Phrases = {
-  // The job's own failure message, so the chat and the log say the same thing.
-  staleTitle: failureMessage,
+  staleTitle: enStaleTitle,
   allClear: (r) =>
     `No stale access keys in account ${accountLabel(r.account)}: checked ${plural(r.inventory.userCount, 'user', 'users')} and ${plural(r.judgement.scannedKeys, 'key', 'keys')}`,
-  reason: (reason, _f, r) => reasonText(reason, r.policy),
+  reason: (reason, _f, r) => enReason(reason, r.policy),
   keyLine: ({ user, root, key, ageDays, reasons }) =>
-    `${root ? 'root user' : user} ${key ?? '(ID unknown)'}: ${ageDays === null ? 'age unknown' : `${plural(ageDays, 'day', 'days')} old`}, ${reasons}`,
+    `${root ? ROOT_LABELS.en : user} ${key ?? '(ID unknown)'}: ${ageDays === null ? 'age unknown' : `${plural(ageDays, 'day', 'days')} old`}, ${reasons}`,
   dueSoon: (n, days, others) =>
     `${plural(n, others ? 'other key turns' : 'key turns', others ? 'other keys turn' : 'keys turn')} stale within ${plural(days, 'day', 'days')}`,
   more: (n) => `…and ${count(n)} more`,
@@ -122,6 +142,37 @@ const EN: Phrases = {
   colon: ': ',
 };
 
+function enReason(reason: Reason, policy: Policy): string {
+  switch (reason) {
+    case 'age':
+      return `older than ${plural(policy.maxAgeDays, 'day', 'days')}`;
+    case 'unused':
+      return `unused for ${count(policy.maxUnusedDays)}+ days`;
+    case 'root-key':
+      return `${ROOT_LABELS.en} key`;
+  }
+}
+
+/**
+ * The job's failure message (`failureMessage` in report.ts) in the same words, with thousands
+ * separators and singulars: `1 access key in account prod (111111111111) is older than 1 day`.
+ */
+function enStaleTitle(result: ScanResult): string {
+  const { policy } = result;
+  const stale = result.judgement.stale;
+  const subject = `${plural(stale.length, 'access key', 'access keys')} in account ${accountLabel(result.account)} ${stale.length === 1 ? 'is' : 'are'}`;
+  const older = `older than ${plural(policy.maxAgeDays, 'day', 'days')}`;
+  const unused = `unused for ${plural(policy.maxUnusedDays, 'day', 'days')} or more`;
+  const onlyOne = (reason: Reason) => stale.every((f) => f.reasons.length === 1 && f.reasons[0] === reason);
+  if (onlyOne('age')) return `${subject} ${older}`;
+  if (onlyOne('unused')) return `${subject} ${unused}`;
+  const parts = byGravestReason(stale).map(({ reason, keys }) => {
+    if (reason === 'root-key') return `${count(keys)} of the ${ROOT_LABELS.en}`;
+    return `${count(keys)} ${reason === 'age' ? older : unused}`;
+  });
+  return `${subject} stale: ${parts.join(', ')}`;
+}
+
 const ZH: Phrases = {
   staleTitle: zhStaleTitle,
   allClear: (r) =>
@@ -129,20 +180,20 @@ const ZH: Phrases = {
   reason: (reason, f, r) => {
     switch (reason) {
       case 'age':
-        return `超过 ${r.policy.maxAgeDays} 天未轮换`;
+        return `超过 ${count(r.policy.maxAgeDays)} 天未轮换`;
       case 'unused':
         return `已 ${count(f.idleDays ?? r.policy.maxUnusedDays)} 天未使用`;
       case 'root-key':
-        return '根用户密钥（应删除）';
+        return `${ROOT_LABELS.zh}密钥（应删除）`;
     }
   },
   keyLine: ({ user, root, key, ageDays, reasons }) => {
-    const owner = root ? '根用户的密钥' : `${user} 的密钥`;
+    const owner = root ? `${ROOT_LABELS.zh}的密钥` : `${user} 的密钥`;
     const id = key === null ? '（ID 未知）' : ` ${key} `;
     const age = ageDays === null ? '创建时间未知' : `已创建 ${count(ageDays)} 天`;
     return `${owner}${id}${age}，${reasons}`;
   },
-  dueSoon: (n, days, others) => `${others ? '另有' : '有'} ${count(n)} 个密钥将在 ${days} 天内到期`,
+  dueSoon: (n, days, others) => `${others ? '另有' : '有'} ${count(n)} 个密钥将在 ${count(days)} 天内到期`,
   more: (n) => `……另有 ${count(n)} 个`,
   run: '查看运行记录',
   issue: (n) => `跟踪 Issue #${n}`,
@@ -160,13 +211,14 @@ function zhStaleTitle(result: ScanResult): string {
   const where = `账号 ${accountLabel(result.account)}`;
   const groups = byGravestReason(stale);
   const only = groups.length === 1 ? groups[0]?.reason : undefined;
-  if (only === 'age') return `${where} 有 ${count(stale.length)} 个访问密钥已超过 ${policy.maxAgeDays} 天未轮换`;
-  if (only === 'unused') return `${where} 有 ${count(stale.length)} 个访问密钥已超过 ${policy.maxUnusedDays} 天未使用`;
-  if (only === 'root-key') return `${where} 的根用户有 ${count(stale.length)} 个访问密钥，应当删除`;
+  const older = `超过 ${count(policy.maxAgeDays)} 天未轮换`;
+  const unused = `超过 ${count(policy.maxUnusedDays)} 天未使用`;
+  if (only === 'age') return `${where} 有 ${count(stale.length)} 个访问密钥已${older}`;
+  if (only === 'unused') return `${where} 有 ${count(stale.length)} 个访问密钥已${unused}`;
+  if (only === 'root-key') return `${where} 的${ROOT_LABELS.zh}有 ${count(stale.length)} 个访问密钥，应当删除`;
   const parts = groups.map(({ reason, keys }) => {
-    if (reason === 'root-key') return `${count(keys)} 个属于根用户`;
-    if (reason === 'age') return `${count(keys)} 个超过 ${policy.maxAgeDays} 天未轮换`;
-    return `${count(keys)} 个超过 ${policy.maxUnusedDays} 天未使用`;
+    if (reason === 'root-key') return `${count(keys)} 个属于${ROOT_LABELS.zh}`;
+    return `${count(keys)} 个${reason === 'age' ? older : unused}`;
   });
   return `${where} 有 ${count(stale.length)} 个过期的访问密钥：${parts.join('，')}`;
 }
@@ -196,6 +248,9 @@ function render(input: WecomMessageInput, style: Style, maxBytes: number): strin
   }
   if (input.runUrl) tail.push(style.link(phrases.run, input.runUrl, phrases.colon));
   if (input.issue) tail.push(style.link(phrases.issue(input.issue.number), input.issue.url, phrases.colon));
+  const mentions = style === MARKDOWN ? robotMentions(input.mentions ?? []).inMarkdown : [];
+  // Counted in the budget like any other line; kept before the key lines are.
+  if (mentions.length > 0) tail.push(mentions.map((id) => `<@${id}>`).join(' '));
 
   // fitLines counts a newline per line it keeps, which pays for the one joining the list to the head.
   const budget = maxBytes - byteLength([...head, ...tail].join('\n'));
@@ -211,7 +266,7 @@ function keyLine(f: Finding, input: WecomMessageInput, style: Style): string {
   const phrases = PHRASES[input.language];
   const reasons = f.reasons.map((r) => phrases.reason(r, f, input.result)).join(phrases.comma);
   return phrases.keyLine({
-    user: style.text(f.user),
+    user: style.user(f.user),
     root: f.root,
     key: f.accessKeyId ? style.code(keyLabel(f, input.keyId)) : null,
     ageDays: f.ageDays,

@@ -1,10 +1,11 @@
 /**
- * Tells the team on WeCom: a group robot markdown message (plus a text message carrying the
- * mentions), or an app message. A notification failure is a warning and never changes the outcome.
+ * Tells the team on WeCom: one group robot markdown message, its `<@userid>` mentions inside (plus
+ * a text message only to mention `@all`), or an app message. A notification failure is a warning
+ * and never changes the outcome.
  */
 import type { KeyIdStyle } from '../core/present.js';
 import type { ScanResult } from '../core/scan.js';
-import { appText, mentionText, robotMarkdown, type WecomMessageInput } from '../core/wecom-message.js';
+import { appText, mentionText, robotMarkdown, robotMentions, type WecomMessageInput } from '../core/wecom-message.js';
 import type { NotifyWhen, WecomConfig } from '../inputs.js';
 import { sendAppMessage, sendRobotMessage, WecomError, type WecomDeps } from '../wecom/client.js';
 
@@ -53,20 +54,24 @@ export async function notifyWecom(
   };
   try {
     if (config.webhookUrl) {
-      await sendRobotMessage(
-        config.webhookUrl,
-        { msgtype: 'markdown', markdown: { content: robotMarkdown(input) } },
-        deps,
-      );
-      if (config.mentionedList.length > 0) {
-        const content = mentionText(config.language, result);
+      // A robot takes about 20 messages a minute: mentions ride in the markdown, not in a second message.
+      const { inMarkdown, everyone } = robotMentions(config.mentionedList);
+      const content = robotMarkdown({ ...input, mentions: inMarkdown });
+      const left = inMarkdown.filter((id) => !content.includes(`<@${id}>`));
+      if (left.length > 0) {
+        log.warning(`WeCom: ${left.length} of the mentions did not fit in the 4096-byte message and were left out.`);
+      }
+      await sendRobotMessage(config.webhookUrl, { msgtype: 'markdown', markdown: { content } }, deps);
+      if (everyone) {
+        // WeCom documents @all only in a text message's mentioned_list.
         await sendRobotMessage(
           config.webhookUrl,
-          { msgtype: 'text', text: { content, mentioned_list: config.mentionedList } },
+          { msgtype: 'text', text: { content: mentionText(config.language, result), mentioned_list: ['@all'] } },
           deps,
         );
       }
-      log.info('WeCom: notified the group robot.');
+      const mentioned = [...inMarkdown, ...(everyone ? ['@all'] : [])];
+      log.info(`WeCom: notified the group robot${mentioned.length > 0 ? `, mentioning ${mentioned.join(', ')}` : ''}.`);
     } else if (config.app) {
       await sendAppMessage(config.app, appText(input), deps);
       log.info(`WeCom: sent an app message to ${config.app.toUser}.`);

@@ -12,9 +12,13 @@ export interface WecomDeps {
   random?: () => number;
   /** Masks a value in every later log line. */
   setSecret: (secret: string) => void;
-  /** Per request, connecting and reading the body included. Default 10 s. */
+  /** Per request, connecting and reading the body included. Default 10 s. A time-out is not retried. */
   timeoutMs?: number;
-  /** Total attempts per call, the first included. Default 4. */
+  /**
+   * Total attempts per call, the first included, for rate limits, busy, 5xx and failed
+   * connections. Default 4: at most 4 requests, with pauses of at most 2, 4 and 8 s between them.
+   * With the 10 s time-out a call ends within 4 × 10 + 14 = 54 s, whatever WeCom does.
+   */
   attempts?: number;
 }
 
@@ -195,14 +199,30 @@ function parseReply(text: string): Record<string, unknown> | null {
   }
 }
 
-/** No answer at all. Names the failure by its code only: some network errors quote the address. */
+/**
+ * No answer at all. Names the failure by its code only: some network errors quote the address.
+ * A connection that failed is retried. A request that timed out is not: WeCom may have taken the
+ * message all the same (a second try would post it twice and spend the robot's 20 a minute), and
+ * a server that did not answer in 10 s rarely answers the next time; one time-out ends the call.
+ */
 function networkError(what: string, err: unknown, timeoutMs: number): WecomError {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: string; code?: unknown };
   const timedOut = e.name === 'TimeoutError' || (typeof e.code === 'string' && e.code.endsWith('_TIMEOUT'));
-  const detail = timedOut
-    ? `no answer within ${timeoutMs} ms`
-    : `could not reach WeCom (${typeof e.code === 'string' ? e.code : (e.name ?? 'network error')})`;
+  if (timedOut) {
+    return new WecomError(
+      `${what} failed: no answer in ${seconds(timeoutMs)}`,
+      null,
+      'Check that the runner can reach WeCom.',
+      false,
+    );
+  }
+  const detail = `could not reach WeCom (${typeof e.code === 'string' ? e.code : (e.name ?? 'network error')})`;
   return new WecomError(`${what} failed: ${detail}`, null, 'Check that the runner can reach WeCom.', true);
+}
+
+/** `10 s`, or `250 ms` below a second. */
+function seconds(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 /** WeCom's errmsg without its `from ip: …` and `more info at …` tail. */

@@ -55,21 +55,58 @@ function expectNoWecomSecrets(run: ActionRun, w: World): void {
 }
 
 describe('WeCom group robot', () => {
-  it('posts one markdown message with the findings and links, then the mentions', async () => {
+  it('posts one markdown message with the findings, the links and the mentions', async () => {
     const w = await world();
     const run = await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl, 'wecom-mentioned-list': 'zhangsan,lisi' });
     expect(run.exitCode).toBe(1);
     expect(run.outputs.notified).toBe('true');
-    expect(w.wecom.messages.map((m) => m.msgtype)).toEqual(['markdown', 'text']);
-    const [markdown, mention] = w.wecom.messages;
-    expect(markdown!.content).toContain('4 access keys in account demo-prod (111111111111) are stale');
-    expect(markdown!.content).toContain('alice `AKIAIOSFODNN7ALICE01`: 213 days old');
-    expect(markdown!.content).toContain(`(https://github.com/${w.github.owner}/${w.github.repo}/actions/runs/4242)`);
-    expect(markdown!.content).toContain(
+    expect(w.wecom.messages.map((m) => m.msgtype)).toEqual(['markdown']);
+    const markdown = w.wecom.messages[0]!;
+    expect(markdown.content).toContain('4 access keys in account demo-prod (111111111111) are stale');
+    expect(markdown.content).toContain('`alice` `AKIAIOSFODNN7ALICE01`: 213 days old');
+    expect(markdown.content).toContain(`(https://github.com/${w.github.owner}/${w.github.repo}/actions/runs/4242)`);
+    expect(markdown.content).toContain(
       `[Tracking issue #1](https://github.com/${w.github.owner}/${w.github.repo}/issues/1)`,
     );
-    expect(Buffer.byteLength(markdown!.content)).toBeLessThanOrEqual(4096);
-    expect(mention!.mentioned_list).toEqual(['zhangsan', 'lisi']);
+    expect(markdown.content.split('\n').at(-1)).toBe('<@zhangsan> <@lisi>');
+    expect(markdown.mentioned_list).toEqual(['zhangsan', 'lisi']);
+    expect(markdown.content).not.toContain('\\');
+    expect(Buffer.byteLength(markdown.content)).toBeLessThanOrEqual(4096);
+    expect(visibleLog(run)).toContain('WeCom: notified the group robot, mentioning zhangsan, lisi.');
+    expectNoWecomSecrets(run, w);
+  });
+
+  it('mentions @all with one text message after the markdown, as WeCom documents it', async () => {
+    const w = await world();
+    const run = await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl, 'wecom-mentioned-list': 'zhangsan\n@all' });
+    expect(run.outputs.notified).toBe('true');
+    expect(w.wecom.messages.map((m) => [m.msgtype, m.mentioned_list])).toEqual([
+      ['markdown', ['zhangsan']],
+      ['text', ['@all']],
+    ]);
+    expect(w.wecom.messages[1]!.content).toBe(
+      'Please rotate the stale access keys in account demo-prod (111111111111).',
+    );
+  });
+
+  it('a WeCom that never answers: one warning after 10 s, and the summary and outcome as usual', async () => {
+    const w = await world({ failures: { webhook: [{ hang: true }, { hang: true }, { hang: true }, { hang: true }] } });
+    const started = Date.now();
+    const run = await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl, 'wecom-mentioned-list': 'zhangsan,@all' });
+    const elapsed = Date.now() - started;
+
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      '4 access keys in account demo-prod (111111111111) are stale: 1 of the root user, 3 older than 90 days',
+    ]);
+    expect(run.warnings).toEqual([
+      'WeCom notification failed: WeCom robot webhook (key hidden) failed: no answer in 10 s. Check that the runner can reach WeCom.',
+    ]);
+    expect(run.outputs.notified).toBe('false');
+    expect(run.summary).toContain('Stale AWS access keys');
+    expect(w.wecom.requests.map((r) => r.answered.status)).toEqual([0]);
+    expect(elapsed).toBeGreaterThanOrEqual(10_000);
+    expect(elapsed).toBeLessThan(25_000);
     expectNoWecomSecrets(run, w);
   });
 
@@ -80,7 +117,7 @@ describe('WeCom group robot', () => {
     expect(content).toContain(
       '账号 demo-prod (111111111111) 有 4 个过期的访问密钥：1 个属于根用户，3 个超过 90 天未轮换',
     );
-    expect(content).toContain('alice 的密钥 `AKIAIOSFODNN7ALICE01` 已创建 213 天');
+    expect(content).toContain('`alice` 的密钥 `AKIAIOSFODNN7ALICE01` 已创建 213 天');
     expect(content).toContain('查看运行记录');
   });
 

@@ -102,6 +102,15 @@ export interface FakeAwsOptions {
   expectedAudience?: string;
   /** STS: the exact web identity token required. Default: any non-empty token. */
   expectedToken?: string;
+  /**
+   * The first `calls` successful GetCredentialReport answers arrive cut short, as a proxy or a
+   * dropped connection leaves them, with a Content-Length that matches (so HTTP sees a whole
+   * answer): `inside` cuts through the base64 `<Content>`, `end` after it, before the root
+   * element closes. Default `inside`.
+   */
+  cutCredentialReport?: { calls: number; where?: 'inside' | 'end' };
+  /** Per action, how many requests are read and never answered (a hung endpoint). Recorded with status 0. */
+  hang?: Record<string, number>;
 }
 
 export interface RecordedRequest {
@@ -205,6 +214,8 @@ export const ERRORS: Record<string, { status: number; type: 'Sender' | 'Receiver
       'The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.',
   },
   ExpiredTokenException: { status: 400, type: 'Sender', message: 'Token expired' },
+  /** IAM's answer when the caller's session credentials have run out. */
+  ExpiredToken: { status: 403, type: 'Sender', message: 'The security token included in the request is expired' },
   AccessDenied: { status: 403, type: 'Sender', message: 'Access denied' },
   InvalidClientTokenId: {
     status: 403,
@@ -958,6 +969,34 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     return handler(params, auth);
   }
 
+  // -- scripted transport faults (cut answers, hung requests) ----------------------
+
+  const cut = { left: options.cutCredentialReport?.calls ?? 0, where: options.cutCredentialReport?.where ?? 'inside' };
+  const hangs: Record<string, number> = { ...options.hang };
+
+  /** The answer cut short when a cut GetCredentialReport is scripted. */
+  function cutIfScripted(action: string, status: number, payload: string): string {
+    if (action !== 'GetCredentialReport' || status !== 200 || cut.left <= 0) return payload;
+    cut.left -= 1;
+    return cutXml(payload, cut.where);
+  }
+
+  /** Records and leaves unanswered a request scripted to hang. */
+  function leaveHanging(action: string, params: Record<string, string>, auth: SigV4 | undefined): boolean {
+    if ((hangs[action] ?? 0) <= 0) return false;
+    hangs[action]! -= 1;
+    const service = params.Version === STS_VERSION ? 'sts' : 'iam';
+    requests.push({
+      service,
+      action,
+      params,
+      ...(auth && { accessKeyId: auth.accessKeyId, signingRegion: auth.region, signingService: auth.service }),
+      status: 0,
+      at: Date.now(),
+    });
+    return true;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -973,6 +1012,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     const ns = NAMESPACE[service];
 
     if (service === 'iam' && options.latencyMs) await sleep(options.latencyMs);
+    if (leaveHanging(action, params, auth)) return;
 
     let status = 200;
     let errorCode: string | undefined;
@@ -1005,7 +1045,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       ...(errorCode !== undefined && { errorCode }),
       at: Date.now(),
     });
-    const payload = `<?xml version="1.0" encoding="UTF-8"?>\n${body}\n`;
+    const payload = cutIfScripted(action, status, `<?xml version="1.0" encoding="UTF-8"?>\n${body}\n`);
     res.writeHead(status, {
       'content-type': 'text/xml',
       'content-length': Buffer.byteLength(payload),
@@ -1057,4 +1097,15 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** An XML answer cut inside its `<Content>` (half of it kept) or after it, before the root closes. */
+function cutXml(payload: string, where: 'inside' | 'end'): string {
+  const open = payload.indexOf('<Content>');
+  const close = payload.indexOf('</Content>');
+  if (where === 'inside' && open >= 0 && close > open) {
+    return payload.slice(0, open + '<Content>'.length + Math.floor((close - open - '<Content>'.length) / 2));
+  }
+  const end = close >= 0 ? close + '</Content>'.length : Math.floor(payload.length / 2);
+  return payload.slice(0, end + Math.floor((payload.length - end) / 2));
 }

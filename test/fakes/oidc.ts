@@ -3,14 +3,28 @@
  * (ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN), as used by
  * `@actions/core` getIDToken(): `GET {url}&audience=AUD` with
  * `Authorization: Bearer {requestToken}` answers `{"value":"<JWT>"}`.
+ *
+ * Faults can be scripted: answers served in order before the real behaviour
+ * resumes (an HTTP status, a request never answered, a body cut short).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** A scripted answer: an HTTP status with the runner's JSON error, a request never answered, or a 200 cut mid-JSON. */
+export type ScriptedOidcFault = number | 'hang' | 'cut';
 
 export interface FakeOidcRequest {
   audience?: string;
   authorized: boolean;
+}
+
+export interface FakeOidcOptions {
+  subject?: string;
+  /** HTTP status answered to authorized requests once the scripted faults are used up. Default 200. */
+  status?: number;
+  /** Served in order to authorized requests before the real behaviour, e.g. `[500, 500]` or `['hang']`. */
+  faults?: ScriptedOidcFault[];
 }
 
 export interface FakeOidc {
@@ -19,10 +33,14 @@ export interface FakeOidc {
   /** Value for ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
   requestToken: string;
   requests: FakeOidcRequest[];
+  /** The HTTP status answered to each request, in order; 0 when never answered (a scripted hang). */
+  answers: number[];
   /** Every JWT handed out (each one unique, so tests can grep logs for them). */
   issuedTokens: string[];
   /** HTTP status answered to authorized requests; mutable (e.g. set 500 to fail the next calls). */
   status: number;
+  /** Live queue of scripted faults; tests may push more. */
+  faults: ScriptedOidcFault[];
   close(): Promise<void>;
 }
 
@@ -35,11 +53,14 @@ const b64url = (value: string | object): string =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8').toString('base64url');
 
 /** Starts the fake on 127.0.0.1 with a free port. */
-export async function startFakeOidc(opts: { subject?: string; status?: number } = {}): Promise<FakeOidc> {
+export async function startFakeOidc(opts: FakeOidcOptions = {}): Promise<FakeOidc> {
   const requestToken = randomBytes(24).toString('hex');
   const requests: FakeOidcRequest[] = [];
+  const answers: number[] = [];
   const issuedTokens: string[] = [];
   const state = { status: opts.status ?? 200 };
+  const faults = [...(opts.faults ?? [])];
+  const hanging = new Set<ServerResponse>();
 
   /** A GitHub-shaped ID token; the `jti` makes every token unique. Unsigned ('sig'). */
   function mintToken(audience: string): string {
@@ -69,8 +90,8 @@ export async function startFakeOidc(opts: { subject?: string; status?: number } 
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const send = (status: number, body: object): void => {
-      const text = JSON.stringify(body);
+    const send = (status: number, body: object | string): void => {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
       res.writeHead(status, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(text),
@@ -81,10 +102,30 @@ export async function startFakeOidc(opts: { subject?: string; status?: number } 
 
     const audience = url.searchParams.get('audience') ?? undefined;
     const authorized = req.headers.authorization === `Bearer ${requestToken}`;
-    requests.push({ ...(audience !== undefined && { audience }), authorized });
+    const record = (status: number) => {
+      requests.push({ ...(audience !== undefined && { audience }), authorized });
+      answers.push(status);
+    };
 
-    if (!authorized) return send(401, { message: 'Unauthorized: invalid or missing bearer token' });
-    if (state.status !== 200) return send(state.status, { message: `Fake OIDC endpoint failure (${state.status})` });
+    if (!authorized) {
+      record(401);
+      return send(401, { message: 'Unauthorized: invalid or missing bearer token' });
+    }
+    const fault = faults.shift();
+    if (fault === 'hang') {
+      record(0);
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return;
+    }
+    if (fault === 'cut') {
+      record(200);
+      // A whole HTTP answer whose JSON stops half way, as a proxy that dropped the rest leaves it.
+      return send(200, JSON.stringify({ value: mintToken(audience ?? DEFAULT_AUDIENCE) }).slice(0, 40));
+    }
+    const status = fault ?? state.status;
+    record(status);
+    if (status !== 200) return send(status, { message: `Fake OIDC endpoint failure (${status})` });
     const value = mintToken(audience ?? DEFAULT_AUDIENCE);
     issuedTokens.push(value);
     return send(200, { value });
@@ -95,11 +136,14 @@ export async function startFakeOidc(opts: { subject?: string; status?: number } 
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  /** Closing twice (a test and its clean-up) is fine. */
+  let closing: Promise<void> | undefined;
 
   return {
     url: `http://127.0.0.1:${port}/token?api-version=2.0`,
     requestToken,
     requests,
+    answers,
     issuedTokens,
     get status() {
       return state.status;
@@ -107,10 +151,13 @@ export async function startFakeOidc(opts: { subject?: string; status?: number } 
     set status(next: number) {
       state.status = next;
     },
+    faults,
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closing ??= new Promise<void>((resolve, reject) => {
+        for (const res of hanging) res.socket?.destroy();
+        hanging.clear();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
-      }),
+      })),
   };
 }

@@ -65,6 +65,10 @@ export interface DeliveredWecomMessage {
   via: 'robot' | 'app';
   msgtype: string;
   content: string;
+  /**
+   * Who was mentioned: a robot text message's `mentioned_list`, or the `<@userid>` of a robot
+   * markdown message's content, in order, each once.
+   */
   mentioned_list?: string[];
   mentioned_mobile_list?: string[];
   touser?: string;
@@ -186,6 +190,12 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
       const mobiles = stringArray(payload['mentioned_mobile_list']);
       if (mentioned) message.mentioned_list = mentioned;
       if (mobiles) message.mentioned_mobile_list = mobiles;
+    }
+    if (msgtype === 'markdown') {
+      // `<@userid>` in markdown content mentions that member (markdown_v2 has no mentions, and
+      // markdown takes no mentioned_list: WeCom ignores one).
+      const mentioned = markdownMentions(content);
+      if (mentioned.length > 0) message.mentioned_list = mentioned;
     }
     messages.push(message);
     return json({ errcode: 0, errmsg: 'ok' });
@@ -410,4 +420,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function stringArray(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+}
+
+/**
+ * The members a robot markdown content mentions: each `<@userid>` (a WeCom user ID: letters,
+ * digits and `_.@-`), in order, once. `<@all>` is not documented for markdown, so it counts as a
+ * user named "all", which is what a live group would make of it: nobody.
+ */
+export function markdownMentions(content: string): string[] {
+  return [...new Set([...content.matchAll(/<@([\w.@-]{1,64})>/g)].map((m) => m[1]!))];
 }

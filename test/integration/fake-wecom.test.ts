@@ -152,6 +152,23 @@ describe('fake WeCom: group robot webhook', () => {
     expect(f.requests.map((r) => r.answered.errcode)).toEqual([45009, 0]);
   });
 
+  it('records the <@userid> mentions of markdown, and none for markdown_v2 or a mentioned_list on markdown', async () => {
+    const f = await start();
+    const content = '**3 stale keys**\n>`svc_a` `AKIA…`\n<@zhangsan> <@li.si> <@zhangsan>';
+
+    await reply(await post(f.webhookUrl, { msgtype: 'markdown', markdown: { content } }));
+    await reply(await post(f.webhookUrl, { msgtype: 'markdown_v2', markdown_v2: { content } }));
+    await reply(
+      await post(f.webhookUrl, { msgtype: 'markdown', markdown: { content: 'no one', mentioned_list: ['@all'] } }),
+    );
+
+    expect(f.messages).toEqual([
+      { via: 'robot', msgtype: 'markdown', content, mentioned_list: ['zhangsan', 'li.si'] },
+      { via: 'robot', msgtype: 'markdown_v2', content },
+      { via: 'robot', msgtype: 'markdown', content: 'no one' },
+    ]);
+  });
+
   it('serves a scripted HTTP 502, then recovers', async () => {
     const f = await start({ failures: { webhook: [{ status: 502 }] } });
     const msg = { msgtype: 'text', text: { content: 'retry me' } };

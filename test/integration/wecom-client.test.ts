@@ -146,26 +146,52 @@ describe('sendRobotMessage', () => {
     expect(err.hint).toMatch(/too long/);
   });
 
-  it('times out a hanging server within timeoutMs, then retries', async () => {
+  it('stops at the first time-out: one request, no retry, "no answer in 10 s"', async () => {
     const f = await start({ failures: { webhook: [{ hang: true }] } });
+    const d = deps({ timeoutMs: 200 });
     const started = Date.now();
 
-    await sendRobotMessage(f.webhookUrl, markdown, deps({ timeoutMs: 200 }));
+    const err = await failure(sendRobotMessage(f.webhookUrl, markdown, d));
 
     expect(Date.now() - started).toBeLessThan(1_500);
-    expect(f.requests.map((r) => r.answered.status)).toEqual([0, 200]);
+    expect(f.requests.map((r) => r.answered.status)).toEqual([0]);
+    expect(d.slept).toEqual([]);
+    expect(err.code).toBeNull();
+    expect(err.retryable).toBe(false);
+    expect(err.message).toBe(
+      'WeCom robot webhook (key hidden) failed: no answer in 200 ms. Check that the runner can reach WeCom.',
+    );
+    expect(err.message).not.toContain(f.robotKey);
   });
 
-  it('reports a time-out when every attempt hangs', async () => {
-    const f = await start({ failures: { webhook: [{ hang: true }, { hang: true }] } });
-    const started = Date.now();
+  it('says the time-out in seconds, as the default 10 s reads', async () => {
+    const f = await start({ failures: { webhook: [{ hang: true }] } });
+    const err = await failure(sendRobotMessage(f.webhookUrl, markdown, deps({ timeoutMs: 1_000 })));
+    expect(err.message).toMatch(/^WeCom robot webhook \(key hidden\) failed: no answer in 1 s\. /);
+  });
 
-    const err = await failure(sendRobotMessage(f.webhookUrl, markdown, deps({ timeoutMs: 200, attempts: 2 })));
+  it('ends an app message at a gettoken that never answers, without sending', async () => {
+    const f = await start({ failures: { gettoken: [{ hang: true }] } });
+    const err = await failure(sendAppMessage(app(f), 'hi', deps({ timeoutMs: 200 })));
+    expect(err.message).toMatch(/^WeCom gettoken failed: no answer in 200 ms\./);
+    expect(f.requests.map((r) => r.endpoint)).toEqual(['gettoken']);
+  });
 
-    expect(Date.now() - started).toBeLessThan(1_500);
-    expect(err.code).toBeNull();
-    expect(err.message).toMatch(/^WeCom robot webhook \(key hidden\) failed: no answer within 200 ms\./);
-    expect(err.message).not.toContain(f.robotKey);
+  it('bounds the retries: four requests at most, pauses of at most 2, 4 and 8 s', async () => {
+    const f = await start({ failures: { webhook: [{ status: 502 }, -1, 45009, 45009, 45009] } });
+    const d = deps({ attempts: undefined, random: () => 1 });
+
+    const err = await failure(sendRobotMessage(f.webhookUrl, markdown, d));
+
+    expect(f.requests.map((r) => r.answered)).toEqual([
+      { status: 502 },
+      { status: 200, errcode: -1 },
+      { status: 200, errcode: 45009 },
+      { status: 200, errcode: 45009 },
+    ]);
+    expect(d.slept).toEqual([2_000, 4_000, 8_000]);
+    expect(err.code).toBe(45009);
+    expect(f.messages).toEqual([]);
   });
 
   it('reports a refused connection without the address', async () => {
