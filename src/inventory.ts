@@ -7,7 +7,14 @@
  * closes it; only a fault that makes the whole scan meaningless (an expired session) is thrown.
  */
 import pLimit from 'p-limit';
-import { awsErrorCode, errorMessage, isAccessDenied, isTransient } from './aws/errors.js';
+import {
+  awsErrorCode,
+  describeAwsFailure,
+  errorMessage,
+  isAccessDenied,
+  isExpiredSession,
+  isTransient,
+} from './aws/errors.js';
 import type { IamApi, LastUse, LiveKey } from './aws/iam.js';
 import { parseCredentialReport } from './core/credential-report.js';
 import { count, plural } from './core/markdown.js';
@@ -29,6 +36,8 @@ export interface InventoryDeps {
   concurrency?: number;
   /** How long to wait for a credential report before giving up on it. */
   reportTimeoutMs?: number;
+  /** The session's length, for the fix when it expires mid-scan; `null` for credentials from the environment. */
+  roleDurationSeconds?: number | null;
 }
 
 const DEFAULT_CONCURRENCY = 8;
@@ -101,9 +110,10 @@ async function fetchReport(deps: InventoryDeps): Promise<{ csv: string; generate
   try {
     return await pollReport(deps);
   } catch (err) {
-    expiredIsFatal(err, 'fetching the credential report');
+    if (err instanceof ReportUnavailableError) throw err;
+    expiredIsFatal(err, 'fetching the credential report', deps);
     if (isAccessDenied(err)) throw new ReportUnavailableError(errorMessage(err), 'denied');
-    throw err;
+    throw new Error(describeAwsFailure(err, 'fetching the credential report', deps), { cause: err });
   }
 }
 
@@ -183,13 +193,12 @@ function userList(users: readonly string[]): string {
   return `${plural(users.length, 'user', 'users')} (${shown}${more})`;
 }
 
-/** An expired session ends the scan: every call after it fails the same way. */
-function expiredIsFatal(err: unknown, step: string): void {
-  if (!/^(ExpiredToken|RequestExpired|TokenRefreshRequired)$/.test(awsErrorCode(err))) return;
-  throw new SessionExpiredError(
-    `The AWS session expired while ${step} (${errorMessage(err)}). Raise role-duration-seconds (now shorter than the scan takes), or let the role's maximum session duration allow it.`,
-    { cause: err },
-  );
+/** An expired session ends the scan: every call after it would fail the same way. */
+function expiredIsFatal(err: unknown, step: string, deps: InventoryDeps): void {
+  if (!isExpiredSession(err)) return;
+  throw new SessionExpiredError(describeAwsFailure(err, step, { roleDurationSeconds: deps.roleDurationSeconds }), {
+    cause: err,
+  });
 }
 
 async function scanByReport(deps: InventoryDeps): Promise<Inventory> {
@@ -221,9 +230,9 @@ async function scanByReport(deps: InventoryDeps): Promise<Inventory> {
       limit(async () => {
         const reported = fromReport.get(user) ?? [];
         try {
-          return await confirmUser(deps.iam, user, reported, lastUse);
+          return await confirmUser(deps, user, reported, lastUse);
         } catch (err) {
-          expiredIsFatal(err, `listing the access keys of ${user}`);
+          expiredIsFatal(err, `listing the access keys of ${user}`, deps);
           // The report's own view of the user still judges the keys; only their IDs are missing.
           unconfirmed.add('iam:ListAccessKeys', user, err);
           return reported;
@@ -263,12 +272,12 @@ async function scanByReport(deps: InventoryDeps): Promise<Inventory> {
  * creation time), or live for a key the report does not know.
  */
 async function confirmUser(
-  iam: IamApi,
+  deps: InventoryDeps,
   user: string,
   reported: readonly AccessKey[],
   lastUse: Failures,
 ): Promise<AccessKey[]> {
-  const live = await iam.listAccessKeys(user);
+  const live = await deps.iam.listAccessKeys(user);
   if (live === null) return []; // Deleted since the report.
   return Promise.all(
     live.map(async (key) => {
@@ -276,22 +285,22 @@ async function confirmUser(
         (r) => r.createDate && Math.abs(r.createDate.getTime() - key.createDate.getTime()) < 1000,
       );
       if (match) return fromLive(key, match);
-      return fromLive(key, lastUseFields(await lastUseOrUnknown(iam, key.user, key.accessKeyId, lastUse)));
+      return fromLive(key, lastUseFields(await lastUseOrUnknown(deps, key.user, key.accessKeyId, lastUse)));
     }),
   );
 }
 
 /** Last use of one key; when it cannot be read it is left unknown and the failure recorded. */
 async function lastUseOrUnknown(
-  iam: IamApi,
+  deps: InventoryDeps,
   user: string,
   accessKeyId: string,
   failures: Failures,
 ): Promise<LastUse | null> {
   try {
-    return await iam.getAccessKeyLastUsed(accessKeyId);
+    return await deps.iam.getAccessKeyLastUsed(accessKeyId);
   } catch (err) {
-    expiredIsFatal(err, `reading the last use of a key of ${user}`);
+    expiredIsFatal(err, `reading the last use of a key of ${user}`, deps);
     failures.add('iam:GetAccessKeyLastUsed', user, err);
     return null;
   }
@@ -325,7 +334,7 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
     users = await deps.iam.listUserNames();
     deps.info(`Listed ${plural(users.length, 'IAM user', 'IAM users')}; listing their keys.`);
   } catch (err) {
-    expiredIsFatal(err, 'listing the IAM users');
+    expiredIsFatal(err, 'listing the IAM users', deps);
     users = null;
     gaps.push({
       what: `The IAM users could not be listed (iam:ListUsers ${isAccessDenied(err) ? 'was denied' : `failed: ${awsErrorCode(err)}`}), so no user's keys were checked`,
@@ -343,7 +352,7 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
           try {
             return (await deps.iam.listAccessKeys(user)) ?? [];
           } catch (err) {
-            expiredIsFatal(err, `listing the access keys of ${user}`);
+            expiredIsFatal(err, `listing the access keys of ${user}`, deps);
             unlisted.add('iam:ListAccessKeys', user, err);
             return [];
           }
@@ -364,7 +373,7 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
         .map((key) =>
           limit(async () => {
             withLastUse.add(key);
-            const use = await lastUseOrUnknown(deps.iam, key.user, key.accessKeyId!, lastUse);
+            const use = await lastUseOrUnknown(deps, key.user, key.accessKeyId!, lastUse);
             Object.assign(key, lastUseFields(use));
           }),
         ),
@@ -384,7 +393,7 @@ async function scanByApi(deps: InventoryDeps, notes: string[]): Promise<Inventor
   try {
     if (await deps.iam.rootAccessKeysPresent()) keys.push(rootKeyOfUnknownDate());
   } catch (err) {
-    expiredIsFatal(err, 'checking for root access keys');
+    expiredIsFatal(err, 'checking for root access keys', deps);
     rootChecked = false;
     gaps.push({
       what: `Root access keys were not checked (iam:GetAccountSummary ${isAccessDenied(err) ? 'was denied' : `failed: ${awsErrorCode(err)}`})`,

@@ -70,6 +70,7 @@ async function scan(config: Config, runtime: Runtime): Promise<ScanResult> {
       sleep: runtime.sleep,
       usersToConfirm: (keys) => flaggedUsers(judge(keys, config.policy, now)),
       lastUseMatters: config.policy.maxUnusedDays > 0,
+      roleDurationSeconds: config.roleToAssume ? config.roleDurationSeconds : null,
       info: core.info,
       warning: core.warning,
     }),

@@ -132,7 +132,7 @@ describe('an incomplete scan', () => {
     expect(run.exitCode).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(
-      /^The AWS session expired while listing the access keys of [\w-]+ \(.*\)\. Raise role-duration-seconds/,
+      /^Listing the access keys of [\w-]+ failed: the AWS session expired before the scan finished \(.*\)\. Raise role-duration-seconds \(now 900 s;/,
     );
     expect(run.summary).toContain('❌ **The scan failed, so nothing was checked.**');
   });

@@ -161,7 +161,7 @@ describe('inventory by credential report', () => {
       listAccessKeys: vi.fn(async () => Promise.reject(error('ExpiredToken', 403))),
     });
     await expect(takeInventory('credential-report', deps(iam))).rejects.toThrow(
-      /The AWS session expired while listing the access keys of \w+ \(ExpiredToken happened\)\. Raise role-duration-seconds/,
+      /^Listing the access keys of \w+ failed: the AWS session expired before the scan finished \(ExpiredToken: ExpiredToken happened\)\. Raise role-duration-seconds/,
     );
   });
 
@@ -274,7 +274,9 @@ describe('inventory by credential report', () => {
     const iam = fakeIam({
       generateCredentialReport: vi.fn(async () => Promise.reject(error('ServiceFailureException', 500))),
     });
-    await expect(takeInventory('auto', deps(iam))).rejects.toThrow('ServiceFailureException happened');
+    await expect(takeInventory('auto', deps(iam))).rejects.toThrow(
+      'Fetching the credential report failed: AWS failed (ServiceFailure: ServiceFailureException happened). Run again later.',
+    );
     expect(iam.listUserNames).not.toHaveBeenCalled();
   });
 });
