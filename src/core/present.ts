@@ -1,6 +1,7 @@
 /** How keys, accounts and reasons read to a person. Shared by every renderer. Pure. */
 import type { Account, AccessKey, Reason } from '../model.js';
 import type { Policy } from './judge.js';
+import { plural } from './markdown.js';
 
 /** `AKIAIOSFODNN7EXAMPLE` → `AKIA…MPLE`: enough to recognise a key, not to use it. */
 export function redactKeyId(id: string): string {
@@ -40,10 +41,10 @@ export function accountLabel(account: Pick<Account, 'id' | 'alias'>): string {
 export function reasonText(reason: Reason, policy: Policy): string {
   switch (reason) {
     case 'age':
-      return `older than ${policy.maxAgeDays} days`;
+      return `older than ${plural(policy.maxAgeDays, 'day', 'days')}`;
     case 'unused':
-      return `unused for ${policy.maxUnusedDays}+ days`;
+      return `unused for ${plural(policy.maxUnusedDays, 'day', 'days')} or more`;
     case 'root-key':
-      return 'root user key';
+      return 'a root user key, which should not exist';
   }
 }
