@@ -53,7 +53,7 @@ export function renderSummary(result: ScanResult, options: SummaryOptions): stri
   } else {
     head.push(`✅ No stale access keys. ${scanned(result)}`);
   }
-  head.push('', thresholds(result));
+  head.push('', thresholds(result.policy));
   if (options.issue?.number && options.issue.url) {
     head.push('', `Tracking issue: [#${options.issue.number}](${options.issue.url}) (${options.issue.action}).`);
   }
@@ -67,14 +67,7 @@ export function renderSummary(result: ScanResult, options: SummaryOptions): stri
   const body: string[] = [];
   if (stale > 0) {
     const share = judgement.dueSoon.length > 0 ? 0.85 : 1;
-    const section = table(
-      `### Stale keys (${count(stale)})`,
-      [],
-      STALE_HEADINGS,
-      judgement.stale.map((f) => staleRow(f, result, options.keyId)),
-      STALE_SHOWN,
-      Math.floor(left * share),
-    );
+    const section = staleKeysTable(result, options.keyId, `### Stale keys (${count(stale)})`, Math.floor(left * share));
     body.push(...section, ...rotation, '');
     left -= byteLength(section.join('\n')) + 1;
   }
@@ -101,6 +94,12 @@ export function renderSummary(result: ScanResult, options: SummaryOptions): stri
     body.push(...section, '');
   }
   return [...head, '', ...body, ...method, ''].join('\n');
+}
+
+/** The stale keys as a table: the first rows shown, the rest folded away, within `budget` bytes. */
+export function staleKeysTable(result: ScanResult, keyId: KeyIdStyle, title: string, budget: number): string[] {
+  const rows = result.judgement.stale.map((f) => staleRow(f, result, keyId));
+  return table(title, [], STALE_HEADINGS, rows, STALE_SHOWN, budget);
 }
 
 /**
@@ -178,11 +177,11 @@ function dueRow(k: DueSoon, keyId: KeyIdStyle): string {
   return tableRow([userMarkdown(k), keyCell(k, keyId), count(k.ageDays), count(k.daysLeft)]);
 }
 
-function gapLine(gap: Gap): string {
+export function gapLine(gap: Gap): string {
   return `- ${md(gap.what)}. **Fix:** ${md(gap.fix)}.`;
 }
 
-function scanned(result: ScanResult): string {
+export function scanned(result: ScanResult): string {
   const { inventory, judgement } = result;
   let text = `Scanned ${plural(inventory.userCount, 'user', 'users')} and ${plural(judgement.scannedKeys, 'key', 'keys')}`;
   if (judgement.excludedKeys > 0) {
@@ -191,8 +190,8 @@ function scanned(result: ScanResult): string {
   return `${text}.`;
 }
 
-function thresholds(result: ScanResult): string {
-  const { policy } = result;
+/** The policy in one line. */
+export function thresholds(policy: ScanResult['policy']): string {
   const parts = [`Stale at **${plural(policy.maxAgeDays, 'day', 'days')}** old`];
   if (policy.maxUnusedDays > 0) parts.push(`or unused for ${plural(policy.maxUnusedDays, 'day', 'days')}`);
   let text = parts.join(' ');
