@@ -39,6 +39,7 @@ export interface FakeGithubOptions {
   issuesDisabled?: boolean;
   /** Delay every response by this many ms (for concurrency tests). */
   latencyMs?: number;
+
   /**
    * A GitHub that accepts connections, reads every request and never answers: no status line,
    * no headers, the socket left open until the client gives up or the fake closes.
@@ -145,6 +146,12 @@ export interface FakeGithub {
   addLabel(l: { name: string; color?: string; description?: string | null }): FakeLabel;
   /** Requests the fake did not answer whose client is still connected, waiting. */
   waiting(): number;
+  /**
+   * Overlap on purpose: the next `n` requests of `route` are held until all `n` have arrived (10 s
+   * at most), then handled in arrival order, so that `n` clients are sure to have read the same
+   * state before any of them acts on it.
+   */
+  holdNext(route: FakeGithubRoute, n: number): void;
   close(): Promise<void>;
 }
 
@@ -284,6 +291,7 @@ class FakeGithubServer implements FakeGithub {
   private nextId = 1_000;
   private nextRequestId = 1;
   private readonly hung = new Set<ServerResponse>();
+  private readonly held = new Map<string, { want: number; waiting: Array<() => void> }>();
 
   constructor(opts: FakeGithubOptions) {
     this.opts = opts;
@@ -383,6 +391,7 @@ class FakeGithubServer implements FakeGithub {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    await this.barrier(req);
     if (this.opts.latencyMs) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
 
     // From here on everything is synchronous: the request is handled atomically.
@@ -412,6 +421,28 @@ class FakeGithubServer implements FakeGithub {
     }
     res.writeHead(reply.status, headers);
     res.end(payload);
+  }
+
+  holdNext(route: FakeGithubRoute, n: number): void {
+    this.held.set(route, { want: n, waiting: [] });
+  }
+
+  /** Waits, for a held route, until as many requests as asked for have arrived. */
+  private async barrier(req: IncomingMessage): Promise<void> {
+    const route = this.match((req.method ?? 'GET').toUpperCase(), new URL(req.url ?? '/', 'http://fake').pathname)
+      ?.route.key;
+    const hold = route ? this.held.get(route) : undefined;
+    if (!route || !hold) return;
+    const { want, waiting } = hold;
+    if (waiting.length + 1 >= want) this.held.delete(route); // the barrier opens: later requests pass
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      waiting.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (waiting.length === want) for (const release of waiting) release();
+    });
   }
 
   /** Routes, authenticates, applies faults, runs the handler and records the request. */
