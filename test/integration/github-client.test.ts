@@ -163,6 +163,45 @@ describe('answers that fail', () => {
     expect(gh.requests).toHaveLength(1);
   });
 
+  it('waits for x-ratelimit-reset when it fits in the time left', async () => {
+    const { gh, api, log } = await setup({
+      failures: {
+        'GET /repos/{owner}/{repo}/labels/{name}': [
+          {
+            status: 403,
+            body: { message: 'API rate limit exceeded for installation.' },
+            headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 20) },
+          },
+        ],
+      },
+    });
+    gh.addLabel({ name: 'security' });
+    await api.ensureLabel('security');
+    expect(gh.requests.map((r) => r.status)).toEqual([403, 200]);
+    // About 21 "seconds" of 10 ms each, as GitHub's reset time says.
+    expect(gh.requests[1]!.at - gh.requests[0]!.at).toBeGreaterThanOrEqual(150);
+    expect(log[0]).toMatch(
+      /^GitHub's rate limit stopped GET \/repos\/.+\/labels\/security; waiting 2\d\d ms as GitHub asks/,
+    );
+  });
+
+  it('waits out a rate limit twice at most', async () => {
+    const limited = {
+      status: 429,
+      body: { message: 'You have exceeded a secondary rate limit.' },
+      headers: { 'retry-after': '1' },
+    };
+    const { gh, api } = await setup({
+      failures: { 'GET /repos/{owner}/{repo}/issues': [limited, limited, limited, limited] },
+    });
+    const err = await failure(api.listOpen([]));
+    expect(err.message).toMatch(/secondary rate limit/);
+    expect(gh.requests.map((r) => r.status)).toEqual([429, 429, 429]);
+    expect(api.lastProblem()).toBe(
+      `GitHub's secondary rate limit stopped GET /repos/${gh.owner}/${gh.repo}/issues 3 times`,
+    );
+  });
+
   it('queues writes one at a time, a second apart', async () => {
     const { gh, api } = await setup({}, { retryUnitMs: 1_000 });
     gh.addIssue({ title: 't' });
