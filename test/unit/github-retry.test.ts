@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RequestError } from '@octokit/request-error';
 import { DeadlineError, describeGithubError, duration, NoAnswerError, startDeadline } from '../../src/github/client.js';
+import { backoffDelay, withRetries } from '../../src/retry.js';
 
 const request = {
   method: 'GET' as const,
@@ -58,5 +59,65 @@ describe('startDeadline', () => {
     await expect(deadline.race(Promise.reject(new Error('own failure')))).rejects.toThrow('own failure');
     t = 7_000;
     expect(deadline.remainingMs()).toBe(4_000);
+  });
+});
+
+// src/retry.ts, still used by the AWS and WeCom clients.
+describe('withRetries', () => {
+  it('retries what is retryable, a bounded number of times, with growing pauses', async () => {
+    const pauses: number[] = [];
+    let calls = 0;
+    const failing = withRetries(
+      async () => {
+        calls++;
+        throw new Error('busy');
+      },
+      {
+        attempts: 4,
+        baseMs: 100,
+        capMs: 1000,
+        retryable: () => true,
+        sleep: async (ms) => void pauses.push(ms),
+        random: () => 1,
+      },
+    );
+    await expect(failing).rejects.toThrow('busy');
+    expect(calls).toBe(4);
+    expect(pauses).toEqual([100, 200, 400]);
+  });
+
+  it('stops at once on an error that is not retryable, and prefers the delay asked for', async () => {
+    const pauses: number[] = [];
+    let calls = 0;
+    const result = await withRetries(
+      async () => {
+        if (calls++ === 0) throw new Error('wait');
+        return 'ok';
+      },
+      {
+        attempts: 3,
+        baseMs: 100,
+        capMs: 1000,
+        retryable: () => true,
+        requestedDelayMs: () => 1234,
+        sleep: async (ms) => void pauses.push(ms),
+      },
+    );
+    expect(result).toBe('ok');
+    expect(pauses).toEqual([1234]);
+    await expect(
+      withRetries(async () => Promise.reject(new Error('no')), {
+        attempts: 5,
+        baseMs: 1,
+        capMs: 1,
+        retryable: () => false,
+        sleep: async () => {},
+      }),
+    ).rejects.toThrow('no');
+  });
+
+  it('jitters within half to all of the capped step', () => {
+    expect(backoffDelay(10, 100, 1000, () => 0)).toBe(500);
+    expect(backoffDelay(10, 100, 1000, () => 1)).toBe(1000);
   });
 });
