@@ -150,7 +150,7 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   }
   await writeSummary(runtime.env, summary());
 
-  const issue = await trackInIssue(result, config, run, keyId, runtime);
+  const issue = await trackInIssue(result, config, run, keyId);
   core.setOutput('issue-number', issue.number ?? '');
   core.setOutput('issue-url', issue.url ?? '');
   core.setOutput('issue-action', issue.action);
@@ -201,7 +201,6 @@ async function trackInIssue(
   config: Config,
   run: RunContext,
   keyId: KeyIdStyle,
-  runtime: Runtime,
 ): Promise<TrackingOutcome> {
   if (!config.issue.enabled) return NO_ISSUE;
   if (!run.owner || !run.repo) {
@@ -213,7 +212,6 @@ async function trackInIssue(
     owner: run.owner,
     repo: run.repo,
     baseUrl: run.apiUrl,
-    sleep: runtime.sleep,
     info: core.info,
   });
   try {

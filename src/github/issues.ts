@@ -1,10 +1,10 @@
 /**
- * The GitHub issues API, behind a narrow interface for the tracking issue. Retries 5xx and rate
- * limits (honouring `retry-after` and `x-ratelimit-reset`) a bounded number of times; the caller
- * sends writes one at a time.
+ * The GitHub issues API, behind a narrow interface for the tracking issue, on the bounded client
+ * of ./client.ts. Every call's cost is bounded: no call pages through the repository's history.
+ * Creating an issue or a comment is never retried blindly (a lost answer may hide a success): the
+ * caller looks before trying again.
  */
-import { getOctokit } from '@actions/github';
-import { withRetries, type Sleep } from '../retry.js';
+import { createGithubClient, type Deadline, type GithubClientOptions } from './client.js';
 
 export interface IssueRecord {
   number: number;
@@ -13,99 +13,100 @@ export interface IssueRecord {
   body: string;
   state: 'open' | 'closed';
   stateReason: string | null;
+  /** A locked conversation takes no comments from the job token. */
+  locked: boolean;
+  /** How many comments the issue had when it was read. */
+  comments: number;
+}
+
+export interface CommentRecord {
+  id: number;
+  body: string;
 }
 
 export interface IssuesApi {
-  /** Every issue in `state` carrying all `labels` (any issue when none), oldest first; pull requests dropped. */
-  listIssues(labels: readonly string[], state: 'open' | 'all'): Promise<IssueRecord[]>;
+  /** The one deadline of every request this API makes. */
+  readonly deadline: Deadline;
+  /** What last went wrong with a request. */
+  lastProblem(): string | null;
+  /** Open issues carrying all `labels` (any issue when none), oldest first, pull requests dropped; at most 1,000. */
+  listOpen(labels: readonly string[]): Promise<IssueRecord[]>;
+  /** The newest issues in `state` carrying all `labels`, newest first: `pages` requests at most, 100 issues each. */
+  listNewest(labels: readonly string[], state: 'open' | 'closed', pages: number): Promise<IssueRecord[]>;
   /** Creates the label unless it exists. */
   ensureLabel(name: string): Promise<void>;
+  /** Not retried after a 5xx or a time-out: GitHub may have created it. */
   createIssue(issue: { title: string; body: string; labels: string[]; assignees: string[] }): Promise<IssueRecord>;
   updateIssue(
     number: number,
     patch: { body?: string; state?: 'open' | 'closed'; stateReason?: 'completed' | 'not_planned' | 'duplicate' },
   ): Promise<void>;
-  addComment(number: number, body: string): Promise<void>;
+  /**
+   * The issue's newest comments, oldest first: the last page, and the one before when the last is
+   * short, so at least the newest 50 when there are that many. Three requests at most, however
+   * long the issue. `countHint` is the comment count last seen.
+   */
+  newestComments(number: number, countHint: number): Promise<CommentRecord[]>;
+  /** Not retried after a 5xx or a time-out: GitHub may have posted it. */
+  addComment(number: number, body: string): Promise<CommentRecord>;
+  /** Deletes a comment; one already gone is fine. */
+  deleteComment(id: number): Promise<void>;
 }
 
-export interface IssuesApiOptions {
-  token: string;
+export interface IssuesApiOptions extends GithubClientOptions {
   owner: string;
   repo: string;
-  baseUrl: string;
-  sleep: Sleep;
-  random?: () => number;
-  info: (message: string) => void;
-  /** Attempts a request gets, the first included. */
-  attempts?: number;
 }
 
-/** Waiting longer than this for a rate limit to reset is not worth holding the job. */
-const MAX_WAIT_MS = 60_000;
-
-interface HttpError {
-  status?: number;
-  message?: string;
-  response?: { headers?: Record<string, string | number | undefined> };
-}
-
-/** A delay GitHub asked for, in ms: `retry-after`, or the rate limit's reset time. */
-export function requestedDelayMs(err: unknown, nowMs: number): number | undefined {
-  const headers = (err as HttpError).response?.headers ?? {};
-  const retryAfter = Number(headers['retry-after']);
-  if (Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000;
-  if (String(headers['x-ratelimit-remaining']) === '0') {
-    const reset = Number(headers['x-ratelimit-reset']);
-    if (Number.isFinite(reset)) return Math.max(0, reset * 1000 - nowMs) + 1000;
-  }
-  return undefined;
-}
-
-export function isRateLimited(err: unknown): boolean {
-  const e = err as HttpError;
-  if (e.status === 429) return true;
-  if (e.status !== 403) return false;
-  return /rate limit/i.test(e.message ?? '') || requestedDelayMs(err, Date.now()) !== undefined;
-}
-
-function retryable(err: unknown): boolean {
-  const status = (err as HttpError).status;
-  if (status === undefined) return true; // no answer: a network fault
-  if (status >= 500) return true;
-  if (!isRateLimited(err)) return false;
-  return (requestedDelayMs(err, Date.now()) ?? 0) <= MAX_WAIT_MS;
-}
+const PER_PAGE = 100;
+const MAX_OPEN_PAGES = 10;
 
 export function createIssuesApi(options: IssuesApiOptions): IssuesApi {
-  const octokit = getOctokit(options.token, { baseUrl: options.baseUrl });
-  octokit.hook.wrap('request', (request, params) =>
-    withRetries(async () => request(params), {
-      attempts: options.attempts ?? 4,
-      baseMs: 1000,
-      capMs: 16_000,
-      retryable,
-      requestedDelayMs: (err) => requestedDelayMs(err, Date.now()),
-      sleep: options.sleep,
-      random: options.random,
-      onRetry: (err, attempt, delay) =>
-        options.info(
-          `GitHub answered ${(err as HttpError).status ?? 'nothing'} to ${params.method} ${params.url}; try ${attempt + 1} in ${delay} ms.`,
-        ),
-    }),
-  );
+  const client = createGithubClient(options);
+  const { octokit } = client;
   const repo = { owner: options.owner, repo: options.repo };
+  const once = { request: { retries: 0 } };
+
+  const listComments = (number: number, page: number) =>
+    octokit.rest.issues.listComments({ ...repo, issue_number: number, per_page: PER_PAGE, page });
 
   return {
-    async listIssues(labels, state) {
-      const items = await octokit.paginate(octokit.rest.issues.listForRepo, {
+    deadline: client.deadline,
+    lastProblem: client.lastProblem,
+
+    async listOpen(labels) {
+      const found: IssueRecord[] = [];
+      let pages = 0;
+      for await (const { data } of octokit.paginate.iterator(octokit.rest.issues.listForRepo, {
         ...repo,
         ...(labels.length > 0 ? { labels: labels.join(',') } : {}),
-        state,
+        state: 'open',
         sort: 'created',
         direction: 'asc',
-        per_page: 100,
-      });
-      return items.filter((i) => !i.pull_request).map(toRecord);
+        per_page: PER_PAGE,
+      })) {
+        found.push(...data.filter((i) => !i.pull_request).map(toRecord));
+        if (++pages >= MAX_OPEN_PAGES) break;
+      }
+      return found;
+    },
+
+    async listNewest(labels, state, pages) {
+      const found: IssueRecord[] = [];
+      for (let page = 1; page <= pages; page++) {
+        const { data } = await octokit.rest.issues.listForRepo({
+          ...repo,
+          ...(labels.length > 0 ? { labels: labels.join(',') } : {}),
+          state,
+          sort: 'created',
+          direction: 'desc',
+          per_page: PER_PAGE,
+          page,
+        });
+        found.push(...data.filter((i) => !i.pull_request).map(toRecord));
+        if (data.length < PER_PAGE) break;
+      }
+      return found;
     },
 
     async ensureLabel(name) {
@@ -113,18 +114,18 @@ export function createIssuesApi(options: IssuesApiOptions): IssuesApi {
         await octokit.rest.issues.getLabel({ ...repo, name });
         return;
       } catch (err) {
-        if ((err as HttpError).status !== 404) throw err;
+        if (status(err) !== 404) throw err;
       }
       try {
         await octokit.rest.issues.createLabel({ ...repo, name, color: labelColor(name) });
       } catch (err) {
         // Created meanwhile by a concurrent run.
-        if ((err as HttpError).status !== 422) throw err;
+        if (status(err) !== 422) throw err;
       }
     },
 
     async createIssue(issue) {
-      const { data } = await octokit.rest.issues.create({ ...repo, ...issue });
+      const { data } = await octokit.rest.issues.create({ ...repo, ...issue, ...once });
       return toRecord(data);
     },
 
@@ -138,10 +139,46 @@ export function createIssuesApi(options: IssuesApiOptions): IssuesApi {
       });
     },
 
+    async newestComments(number, countHint) {
+      let page = Math.max(1, Math.ceil(countHint / PER_PAGE));
+      let res = await listComments(number, page);
+      // More comments than last seen: the last page is further on. Fewer: it is before.
+      const jump =
+        res.data.length === 0 && page > 1 ? linkPage(res.headers.link, 'prev') : linkPage(res.headers.link, 'last');
+      if (jump !== null && jump !== page) {
+        page = jump;
+        res = await listComments(number, page);
+      }
+      let items = res.data;
+      if (items.length < PER_PAGE / 2 && page > 1) items = [...(await listComments(number, page - 1)).data, ...items];
+      return items.map((c) => ({ id: c.id, body: c.body ?? '' }));
+    },
+
     async addComment(number, body) {
-      await octokit.rest.issues.createComment({ ...repo, issue_number: number, body });
+      const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: number, body, ...once });
+      return { id: data.id, body: data.body ?? '' };
+    },
+
+    async deleteComment(id) {
+      try {
+        await octokit.rest.issues.deleteComment({ ...repo, comment_id: id });
+      } catch (err) {
+        if (status(err) !== 404) throw err;
+      }
     },
   };
+}
+
+/** The page number of a `Link` header's `rel`, or `null`. */
+function linkPage(link: string | undefined, rel: string): number | null {
+  for (const part of (link ?? '').split(',')) {
+    const m = /<([^<>]+)>;\s*rel="([^"]+)"/.exec(part);
+    if (m?.[2] === rel) {
+      const page = Number(new URL(m[1]!).searchParams.get('page'));
+      return Number.isInteger(page) && page >= 1 ? page : null;
+    }
+  }
+  return null;
 }
 
 function toRecord(i: {
@@ -151,6 +188,8 @@ function toRecord(i: {
   body?: string | null;
   state: string;
   state_reason?: string | null;
+  locked?: boolean;
+  comments?: number;
 }): IssueRecord {
   return {
     number: i.number,
@@ -159,7 +198,13 @@ function toRecord(i: {
     body: i.body ?? '',
     state: i.state === 'closed' ? 'closed' : 'open',
     stateReason: i.state_reason ?? null,
+    locked: i.locked ?? false,
+    comments: i.comments ?? 0,
   };
+}
+
+export function status(err: unknown): number | undefined {
+  return (err as { status?: number }).status;
 }
 
 /** Red for the security label, amber for the rest. */

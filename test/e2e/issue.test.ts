@@ -7,6 +7,7 @@ import { seedAccount, startFakeAws, type FakeAccount, type FakeAws } from '../fa
 import { demoAccount } from '../fakes/demo-account.js';
 import { startFakeGithub, type FakeGithub, type FakeGithubOptions } from '../fakes/github.js';
 import { startFakeOidc, type FakeOidc } from '../fakes/oidc.js';
+import { startFakeWecom } from '../fakes/wecom.js';
 import { fakeEndpoints, JOB_TOKEN, visibleLog } from '../helpers/action-process.js';
 import { runAction, type ActionRun } from '../helpers/run-action.js';
 
@@ -39,10 +40,12 @@ function scan(
   github: FakeGithub,
   oidc: FakeOidc,
   inputs: Record<string, string> = {},
+  timeoutMs?: number,
 ): Promise<ActionRun> {
   return runAction({
     inputs: { 'role-to-assume': `arn:aws:iam::${aws.account.accountId}:role/iam-stale-keys`, ...inputs },
     env: fakeEndpoints({ aws, oidc, github }),
+    ...(timeoutMs ? { timeoutMs } : {}),
   });
 }
 
@@ -72,8 +75,11 @@ describe('the tracking issue', () => {
     expect(issue.body).toContain(
       `by [this workflow run](https://github.com/${github.owner}/${github.repo}/actions/runs/4242)`,
     );
-    expect(issue.body).toMatch(/- \[ \] `AKIAIOSFODNN7ALICE01` \(alice, 213 days\)/);
+    expect(issue.body).toMatch(/- \[ \] `AKIAIOSFODNN7ALICE01` \(`alice`, 213 days\)/);
     expect(issue.body).toContain('3. Deactivate the old key');
+    expect(issue.body).toContain(
+      'aws iam update-access-key --user-name alice --access-key-id AKIAIOSFODNN7ALICE01 --status Inactive',
+    );
     expect(run.summary).toContain(
       `Tracking issue: [#1](https://github.com/${github.owner}/${github.repo}/issues/1) (created).`,
     );
@@ -96,11 +102,11 @@ describe('the tracking issue', () => {
     expect(github.writes()).toHaveLength(writes + 2);
     expect(comments(github, 1)).toHaveLength(1);
     const change = comments(github, 1)[0]!;
-    expect(change).toMatch(/\*\*Newly stale \(1\):\*\*\n- `AKIAIOSFODNN7BOB0001` \(bob, 95 days\)/);
-    expect(change).toMatch(/\*\*Resolved \(1\):\*\*\n- AKIAIOSFODNN7ALICE01 \(alice\)/);
+    expect(change).toMatch(/\*\*Newly stale \(1\):\*\*\n- `AKIAIOSFODNN7BOB0001` \(`bob`, 95 days\)/);
+    expect(change).toMatch(/\*\*Resolved \(1\):\*\*\n- `AKIAIOSFODNN7ALICE01` \(`alice`\)/);
     expect(github.issues[0]!.body).not.toContain('ALICE01');
 
-    // 4. Everything rotated: commented on and closed as completed.
+    // 4. Everything rotated: closed as completed with the body saying so, then commented on.
     acct.users = acct.users.map((u) => ({
       ...u,
       keys: u.keys.filter((k) => Date.parse(k.created) > Date.now() - 60 * DAY),
@@ -112,8 +118,10 @@ describe('the tracking issue', () => {
     expect(run.outputs['issue-action']).toBe('closed');
     expect(github.issues[0]).toMatchObject({ state: 'closed', state_reason: 'completed' });
     expect(comments(github, 1).at(-1)).toMatch(
-      /^✅ No stale access keys remain in account demo-prod \(111111111111\).*Closing this issue\.$/,
+      /^✅ No stale access keys remain in account demo-prod \(111111111111\).*Closing this issue\.\n\n<!-- iam-stale-keys:announce \{.*\} -->$/,
     );
+    expect(github.issues[0]!.body).toContain('✅ **No stale access keys remain in account demo-prod (111111111111).**');
+    expect(github.issues[0]!.body).not.toMatch(/are stale|AKIAIOSFODNN7/);
 
     // 5. Stale again: a new issue that links the closed one.
     acct.users.push({ name: 'zed', keys: [{ id: 'AKIAIOSFODNN7ZED0001', status: 'Active', created: ago(100) }] });
@@ -142,7 +150,9 @@ describe('the tracking issue', () => {
 
   it('converges to one open issue when two runs for an account overlap', async () => {
     const aws = await account(demoAccount());
-    const { github, oidc } = await repo({ latencyMs: 100 });
+    const { github, oidc } = await repo();
+    // Overlap for sure: both find no issue before either opens one.
+    github.holdNext('GET /repos/{owner}/{repo}/issues', 2);
     const runs = await Promise.all([scan(aws, github, oidc), scan(aws, github, oidc)]);
     expect(runs.map((r) => r.exitCode)).toEqual([1, 1]);
     expect(openIssues(github)).toHaveLength(1);
@@ -183,7 +193,7 @@ describe('the tracking issue', () => {
       env: fakeEndpoints({ aws, oidc, github }),
     });
     expect(run.outputs['issue-action']).toBe('created');
-    expect(github.issues[0]!.body).toContain('`AKIA…CE01` (alice, 213 days)');
+    expect(github.issues[0]!.body).toContain('`AKIA…CE01` (`alice`, 213 days)');
     expect(github.issues[0]!.body).not.toMatch(/AKIAIOSFODNN7/);
   });
 
@@ -233,7 +243,7 @@ describe('the tracking issue', () => {
     ]);
     expect(run.warnings).toHaveLength(1);
     expect(run.warnings[0]).toMatch(/Grant the job "permissions: issues: write"/);
-    expect(run.outputs).toMatchObject({ 'issue-action': 'none', 'issue-number': '', 'stale-count': '4' });
+    expect(run.outputs).toMatchObject({ 'issue-action': 'failed', 'issue-number': '', 'stale-count': '4' });
     expect(run.summary).toContain('❌ **4 access keys are stale.**');
     expect(visibleLog(run)).not.toContain(JOB_TOKEN);
   });
@@ -245,4 +255,116 @@ describe('the tracking issue', () => {
     expect(run.outputs['issue-action']).toBe('none');
     expect(github.requests).toEqual([]);
   });
+});
+
+describe('what people and overlapping runs do to the tracking issue', () => {
+  it('finds its issue again when a person removed the marker, restores it, and keeps one open', async () => {
+    const aws = await account(demoAccount());
+    const { github, oidc } = await repo();
+    await scan(aws, github, oidc);
+    const issue = github.issues[0]!;
+    issue.body = `Notes from the team.\n\n${issue.body!.split('\n').slice(1).join('\n')}`;
+    const run = await scan(aws, github, oidc);
+    expect(run.outputs).toMatchObject({ 'issue-action': 'updated', 'issue-number': '1' });
+    expect(github.issues).toHaveLength(1);
+    expect(issue.body).toMatch(/^<!-- iam-stale-keys:tracking \{.*"account":"111111111111"/);
+    expect(comments(github, 1)).toEqual([]);
+    expect(run.warnings).toEqual([]);
+  });
+
+  it('on a locked issue, keeps the body current and closes it, posting no comment it cannot', async () => {
+    const acct = demoAccount();
+    const aws = await account(acct);
+    const { github, oidc } = await repo();
+    await scan(aws, github, oidc);
+    github.issues[0]!.locked = true;
+
+    acct.users = acct.users.filter((u) => u.name !== 'alice');
+    aws.resetReport();
+    let run = await scan(aws, github, oidc);
+    expect(run.outputs).toMatchObject({ 'issue-action': 'updated', 'issue-number': '1' });
+    expect(github.issues[0]!.body).not.toContain('ALICE01');
+
+    acct.users = acct.users.map((u) => ({
+      ...u,
+      keys: u.keys.filter((k) => Date.parse(k.created) > Date.now() - 60 * DAY),
+    }));
+    acct.rootKeys = [];
+    aws.resetReport();
+    run = await scan(aws, github, oidc);
+    expect(run.outputs).toMatchObject({ 'issue-action': 'closed', 'issue-number': '1' });
+    expect(github.issues[0]).toMatchObject({ state: 'closed', state_reason: 'completed' });
+    expect(github.issues[0]!.body).toContain('✅ **No stale access keys remain');
+    expect(github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/comments'))).toEqual([]);
+    expect(run.warnings).toEqual([]);
+  });
+
+  it('of five overlapping runs whose keys changed, one comments and one notifies', async () => {
+    const acct = demoAccount();
+    const aws = await account(acct);
+    const { github, oidc } = await repo();
+    const wecom = await startFakeWecom();
+    stop.push(() => wecom.close());
+    const inputs = { 'wecom-webhook-url': wecom.webhookUrl, 'notify-when': 'changed' };
+    await scan(aws, github, oidc, inputs);
+    expect(wecom.messages).toHaveLength(1);
+
+    acct.users = acct.users.filter((u) => u.name !== 'alice');
+    aws.resetReport();
+    // Overlap for sure: all five read the issue, then its comments, before any of them writes.
+    github.holdNext('GET /repos/{owner}/{repo}/issues', 5);
+    github.holdNext('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', 5);
+    const runs = await Promise.all(Array.from({ length: 5 }, () => scan(aws, github, oidc, inputs)));
+    expect(runs.map((r) => r.outputs['issue-action'])).toEqual(Array(5).fill('updated'));
+    // All five posted the change; four took theirs back.
+    const route = (r: string) => github.requests.filter((q) => q.route === r);
+    expect(route('POST /repos/{owner}/{repo}/issues/{issue_number}/comments')).toHaveLength(5);
+    expect(route('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}')).toHaveLength(4);
+    expect(comments(github, 1)).toHaveLength(1);
+    expect(comments(github, 1)[0]).toMatch(/\*\*Resolved \(1\):\*\*\n- `AKIAIOSFODNN7ALICE01` \(`alice`\)/);
+    expect(runs.filter((r) => r.outputs.notified === 'true')).toHaveLength(1);
+    expect(wecom.messages).toHaveLength(2);
+    expect(openIssues(github)).toHaveLength(1);
+    expect(runs.flatMap((r) => r.warnings)).toEqual([]);
+  });
+
+  it('reports created, and opens no second issue, when GitHub created it but its answer was lost', async () => {
+    const aws = await account(demoAccount());
+    const { github, oidc } = await repo({
+      failures: { 'POST /repos/{owner}/{repo}/issues': [{ status: 502, afterHandling: true }] },
+    });
+    const run = await scan(aws, github, oidc);
+    expect(run.outputs).toMatchObject({ 'issue-action': 'created', 'issue-number': '1' });
+    expect(github.issues).toHaveLength(1);
+    expect(run.warnings).toEqual([]);
+  });
+});
+
+describe('a GitHub that accepts connections and never answers', () => {
+  // The real defaults: 30 s per request, 120 s for the whole tracking-issue stage.
+  it(
+    'costs the job at most the deadline: exit code by the scan, summary written, a warning naming the silence',
+    { timeout: 170_000 },
+    async () => {
+      const aws = await account(demoAccount());
+      const { github, oidc } = await repo({ neverAnswer: true });
+      const started = Date.now();
+      const run = await scan(aws, github, oidc, {}, 165_000);
+      const seconds = (Date.now() - started) / 1000;
+      console.log(`GitHub never answering: the run took ${seconds.toFixed(1)} s`);
+      expect(seconds).toBeLessThan(120 + 15);
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toEqual([
+        '4 access keys in account demo-prod (111111111111) are stale: 1 of the root user, 3 older than 90 days',
+      ]);
+      expect(run.summary).toContain('❌ **4 access keys are stale.**');
+      expect(run.warnings).toHaveLength(1);
+      expect(run.warnings[0]).toMatch(
+        /^The tracking issue was not updated: GitHub gave no answer in 30 s to GET \/repos\/octo-org\/security\/issues\. The next run will update it/,
+      );
+      expect(run.outputs).toMatchObject({ 'issue-action': 'failed', 'issue-number': '', 'stale-count': '4' });
+      expect(visibleLog(run)).not.toMatch(/answered 500|ghs_/);
+      expect(github.requests.length).toBeLessThanOrEqual(3);
+    },
+  );
 });

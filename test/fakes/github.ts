@@ -1,7 +1,8 @@
 /**
  * A loopback fake of the slice of the GitHub REST API an action uses to track findings in one
- * issue: the repository, issues (and the pull requests GitHub lists with them), issue comments
- * and labels. It answers with GitHub's JSON shapes, status codes, validation errors and `Link`
+ * issue: the repository, issues (and the pull requests GitHub lists with them), locking, issue
+ * comments and labels. Faults: scripted answers per route (also after the request took effect, or
+ * none at all), and a GitHub that accepts connections and never answers. It answers with GitHub's JSON shapes, status codes, validation errors and `Link`
  * pagination so a real Octokit (`getOctokit(token, { baseUrl: fake.url })`) can drive it, and it
  * records every request so end-to-end tests can assert on what the action did.
  *
@@ -38,12 +39,27 @@ export interface FakeGithubOptions {
   issuesDisabled?: boolean;
   /** Delay every response by this many ms (for concurrency tests). */
   latencyMs?: number;
+
+  /**
+   * A GitHub that accepts connections, reads every request and never answers: no status line,
+   * no headers, the socket left open until the client gives up or the fake closes.
+   */
+  neverAnswer?: boolean;
 }
 
+/**
+ * A scripted answer. `status` answers instead of the real handler, unless `afterHandling`: then the
+ * request takes effect first and its answer is replaced (a gateway that lost GitHub's answer).
+ * `hang: true` never answers that request (`status` is then ignored and recorded as 0).
+ */
 export interface ScriptedFailure {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  afterHandling?: boolean;
+  hang?: boolean;
+  /** Answer this one as usual: a placeholder to script a later request of the route. */
+  pass?: boolean;
 }
 
 export interface RecordedGithubRequest {
@@ -55,6 +71,7 @@ export interface RecordedGithubRequest {
   route: string;
   /** Parsed JSON body (the raw text when it is not JSON); absent when there was none. */
   body?: unknown;
+  /** 0 when the fake never answered. */
   status: number;
   /** `Date.now()` when the request was handled. */
   at: number;
@@ -74,6 +91,8 @@ export interface FakeIssue {
   labels: string[];
   assignees: string[];
   isPullRequest: boolean;
+  /** A locked conversation: comments answer 403, edits and state changes still work. */
+  locked: boolean;
   created_at: string;
   updated_at: string;
   closed_at: string | null;
@@ -119,11 +138,20 @@ export interface FakeGithub {
     labels?: string[];
     state?: 'open' | 'closed';
     pullRequest?: boolean;
+    locked?: boolean;
   }): FakeIssue;
   /** Seeds a comment on an existing issue. */
   addComment(issueNumber: number, body: string): FakeComment;
   /** Seeds a label (replacing one of the same name). */
   addLabel(l: { name: string; color?: string; description?: string | null }): FakeLabel;
+  /** Requests the fake did not answer whose client is still connected, waiting. */
+  waiting(): number;
+  /**
+   * Overlap on purpose: the next `n` requests of `route` are held until all `n` have arrived (10 s
+   * at most), then handled in arrival order, so that `n` clients are sure to have read the same
+   * state before any of them acts on it.
+   */
+  holdNext(route: FakeGithubRoute, n: number): void;
   close(): Promise<void>;
 }
 
@@ -139,6 +167,9 @@ export const FAKE_GITHUB_ROUTES = [
   'GET /repos/{owner}/{repo}/labels',
   'POST /repos/{owner}/{repo}/labels',
   'GET /repos/{owner}/{repo}/labels/{name}',
+  'PUT /repos/{owner}/{repo}/issues/{issue_number}/lock',
+  'DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock',
+  'DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}',
 ] as const;
 export type FakeGithubRoute = (typeof FAKE_GITHUB_ROUTES)[number];
 
@@ -162,6 +193,8 @@ interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Never answer: the socket stays open until the client gives up or the fake closes. */
+  hang?: boolean;
 }
 
 /** Thrown by handlers to answer with an error. */
@@ -220,6 +253,15 @@ function charCount(s: string): number {
   return Array.from(s).length;
 }
 
+function scriptedReply(scripted: ScriptedFailure): Reply {
+  if (scripted.hang) return { status: 0, hang: true };
+  return {
+    status: scripted.status,
+    body: scripted.body ?? { message: STATUS_CODES[scripted.status] ?? 'Error' },
+    ...(scripted.headers ? { headers: scripted.headers } : {}),
+  };
+}
+
 function intParam(value: string | null, fallback: number): number {
   const n = value === null ? NaN : Number.parseInt(value, 10);
   return Number.isFinite(n) && n >= 1 ? n : fallback;
@@ -248,6 +290,8 @@ class FakeGithubServer implements FakeGithub {
   private nextNumber = 1;
   private nextId = 1_000;
   private nextRequestId = 1;
+  private readonly hung = new Set<ServerResponse>();
+  private readonly held = new Map<string, { want: number; waiting: Array<() => void> }>();
 
   constructor(opts: FakeGithubOptions) {
     this.opts = opts;
@@ -273,6 +317,9 @@ class FakeGithubServer implements FakeGithub {
       'GET /repos/{owner}/{repo}/labels': (c) => this.listLabels(c),
       'POST /repos/{owner}/{repo}/labels': (c) => this.createLabel(c),
       'GET /repos/{owner}/{repo}/labels/{name}': (c) => this.getLabel(c),
+      'PUT /repos/{owner}/{repo}/issues/{issue_number}/lock': (c) => this.setLock(c, true),
+      'DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock': (c) => this.setLock(c, false),
+      'DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}': (c) => this.deleteComment(c),
     };
   }
 
@@ -292,6 +339,10 @@ class FakeGithubServer implements FakeGithub {
     });
   }
 
+  waiting(): number {
+    return this.hung.size;
+  }
+
   writes(): RecordedGithubRequest[] {
     return this.requests.filter((r) => isWrite(r.method));
   }
@@ -304,9 +355,11 @@ class FakeGithubServer implements FakeGithub {
     labels?: string[];
     state?: 'open' | 'closed';
     pullRequest?: boolean;
+    locked?: boolean;
   }): FakeIssue {
     const issue = this.newIssue(i.title, i.body ?? null, this.resolveLabels(i.labels ?? [], true), []);
     issue.isPullRequest = i.pullRequest ?? false;
+    issue.locked = i.locked ?? false;
     if (issue.isPullRequest) issue.node_id = `PR_fake${issue.id}`;
     if (i.state === 'closed') {
       issue.state = 'closed';
@@ -338,12 +391,17 @@ class FakeGithubServer implements FakeGithub {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    await this.barrier(req);
     if (this.opts.latencyMs) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
 
     // From here on everything is synchronous: the request is handled atomically.
     const raw = Buffer.concat(chunks).toString('utf8');
     const reply = this.handle(req, raw);
-    if (res.destroyed) return;
+    if (reply.hang && !res.destroyed) {
+      this.hung.add(res);
+      res.on('close', () => this.hung.delete(res));
+    }
+    if (res.destroyed || reply.hang) return;
     const headers: Record<string, string> = {
       'x-github-request-id': `FAKE:${this.nextRequestId++}`,
       'x-github-api-version-selected': '2022-11-28',
@@ -365,6 +423,28 @@ class FakeGithubServer implements FakeGithub {
     res.end(payload);
   }
 
+  holdNext(route: FakeGithubRoute, n: number): void {
+    this.held.set(route, { want: n, waiting: [] });
+  }
+
+  /** Waits, for a held route, until as many requests as asked for have arrived. */
+  private async barrier(req: IncomingMessage): Promise<void> {
+    const route = this.match((req.method ?? 'GET').toUpperCase(), new URL(req.url ?? '/', 'http://fake').pathname)
+      ?.route.key;
+    const hold = route ? this.held.get(route) : undefined;
+    if (!route || !hold) return;
+    const { want, waiting } = hold;
+    if (waiting.length + 1 >= want) this.held.delete(route); // the barrier opens: later requests pass
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      waiting.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (waiting.length === want) for (const release of waiting) release();
+    });
+  }
+
   /** Routes, authenticates, applies faults, runs the handler and records the request. */
   private handle(req: IncomingMessage, raw: string): Reply {
     const method = (req.method ?? 'GET').toUpperCase();
@@ -380,12 +460,19 @@ class FakeGithubServer implements FakeGithub {
 
     let routeKey = `${method} ${url.pathname}`;
     let reply: Reply;
-    try {
-      const match = this.match(method, url.pathname);
-      if (match) routeKey = match.route.key;
-      reply = this.dispatch(req, method, url, body, match);
-    } catch (err) {
-      reply = err instanceof HttpError ? err.reply : { status: 500, body: { message: `fake github: ${String(err)}` } };
+    const match = this.match(method, url.pathname);
+    if (match) routeKey = match.route.key;
+    if (this.opts.neverAnswer) {
+      reply = { status: 0, hang: true };
+    } else {
+      const next = match ? this.failures.get(match.route.key)?.shift() : undefined;
+      const scripted = next?.pass ? undefined : next;
+      if (scripted && !scripted.afterHandling) {
+        reply = scriptedReply(scripted);
+      } else {
+        reply = this.answer(req, method, url, body, match);
+        if (scripted) reply = scriptedReply(scripted);
+      }
     }
 
     const record: RecordedGithubRequest = {
@@ -393,12 +480,27 @@ class FakeGithubServer implements FakeGithub {
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       route: routeKey,
-      status: reply.status,
+      status: reply.hang ? 0 : reply.status,
       at: Date.now(),
     };
     if (body !== undefined) record.body = body;
     this.requests.push(record);
     return reply;
+  }
+
+  /** The real answer: the handler's, or the error it threw. */
+  private answer(
+    req: IncomingMessage,
+    method: string,
+    url: URL,
+    body: unknown,
+    match: { route: Route; params: Record<string, string> } | null,
+  ): Reply {
+    try {
+      return this.dispatch(req, method, url, body, match);
+    } catch (err) {
+      return err instanceof HttpError ? err.reply : { status: 500, body: { message: `fake github: ${String(err)}` } };
+    }
   }
 
   private match(method: string, path: string): { route: Route; params: Record<string, string> } | null {
@@ -424,15 +526,6 @@ class FakeGithubServer implements FakeGithub {
     if (!auth) fail(401, 'Requires authentication');
     if (!/^(token|bearer)\s+\S+$/i.test(auth)) fail(401, 'Bad credentials');
     if (!match) fail(404, 'Not Found');
-
-    const scripted = this.failures.get(match.route.key)?.shift();
-    if (scripted) {
-      return {
-        status: scripted.status,
-        body: scripted.body ?? { message: STATUS_CODES[scripted.status] ?? 'Error' },
-        ...(scripted.headers ? { headers: scripted.headers } : {}),
-      };
-    }
 
     const { params } = match;
     if (
@@ -510,6 +603,7 @@ class FakeGithubServer implements FakeGithub {
       labels,
       assignees,
       isPullRequest: false,
+      locked: false,
       created_at: now,
       updated_at: now,
       closed_at: null,
@@ -653,7 +747,8 @@ class FakeGithubServer implements FakeGithub {
       assignee: issue.assignees[0] ? user(issue.assignees[0]) : null,
       assignees: issue.assignees.map(user),
       milestone: null,
-      locked: false,
+      locked: issue.locked,
+      active_lock_reason: issue.locked ? 'resolved' : null,
       comments: this.comments.get(issue.number)?.length ?? 0,
       created_at: issue.created_at,
       updated_at: issue.updated_at,
@@ -810,6 +905,8 @@ class FakeGithubServer implements FakeGithub {
 
   private createComment(c: Ctx): Reply {
     const issue = this.findIssue(c);
+    // GitHub's answer to a comment on a locked conversation, for the job token too.
+    if (issue.locked) fail(403, 'Unable to create comment because issue is locked.');
     const { body } = c.body;
     if (typeof body !== 'string') invalidRequest('"body" wasn\'t supplied.');
     if (body.trim() === '') {
@@ -822,6 +919,27 @@ class FakeGithubServer implements FakeGithub {
       body: this.commentJson(comment),
       headers: { location: `${this.apiBase}/issues/comments/${comment.id}` },
     };
+  }
+
+  private deleteComment(c: Ctx): Reply {
+    const raw = c.params['comment_id'] ?? '';
+    for (const [number, list] of this.comments) {
+      const at = list.findIndex((cm) => String(cm.id) === raw);
+      if (at < 0) continue;
+      list.splice(at, 1);
+      const issue = this.issues.find((i) => i.number === number);
+      if (issue) issue.updated_at = this.tick();
+      return { status: 204 };
+    }
+    fail(404, 'Not Found');
+  }
+
+  /** Locking answers 204 either way, as GitHub does for an issue already (un)locked. */
+  private setLock(c: Ctx, locked: boolean): Reply {
+    const issue = this.findIssue(c);
+    issue.locked = locked;
+    issue.updated_at = this.tick();
+    return { status: 204 };
   }
 
   private listLabels(c: Ctx): Reply {

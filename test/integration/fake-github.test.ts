@@ -443,3 +443,77 @@ describe('fake GitHub: faults', () => {
     expect(gh.comments.size).toBe(0);
   });
 });
+
+describe('fake GitHub: locked issues and deleted comments', () => {
+  it('refuses comments on a locked issue as GitHub does, and still takes edits and state changes', async () => {
+    const { gh, octokit, repo } = await setup();
+    gh.addIssue({ title: 't' });
+    expect((await octokit.rest.issues.lock({ ...repo, issue_number: 1 })).status).toBe(204);
+    const { data } = await octokit.rest.issues.get({ ...repo, issue_number: 1 });
+    expect(data).toMatchObject({ locked: true, active_lock_reason: 'resolved' });
+    const err = await requestError(octokit.rest.issues.createComment({ ...repo, issue_number: 1, body: 'x' }));
+    expect(err.status).toBe(403);
+    expect(err.response?.data.message).toBe('Unable to create comment because issue is locked.');
+    await octokit.rest.issues.update({ ...repo, issue_number: 1, body: 'edited', state: 'closed' });
+    expect(gh.issues[0]).toMatchObject({ body: 'edited', state: 'closed', locked: true });
+    await octokit.rest.issues.unlock({ ...repo, issue_number: 1 });
+    expect((await octokit.rest.issues.createComment({ ...repo, issue_number: 1, body: 'x' })).status).toBe(201);
+  });
+
+  it('deletes a comment once; a second delete is 404', async () => {
+    const { gh, octokit, repo } = await setup();
+    gh.addIssue({ title: 't' });
+    const keep = gh.addComment(1, 'keep');
+    const drop = gh.addComment(1, 'drop');
+    expect((await octokit.rest.issues.deleteComment({ ...repo, comment_id: drop.id })).status).toBe(204);
+    expect(gh.comments.get(1)!.map((c) => c.id)).toEqual([keep.id]);
+    const again = await requestError(octokit.rest.issues.deleteComment({ ...repo, comment_id: drop.id }));
+    expect(again.status).toBe(404);
+  });
+});
+
+describe('fake GitHub: answers lost or never given', () => {
+  it('can take a request into account and answer it with a failure, or pass one through', async () => {
+    const { gh, octokit, repo } = await setup({
+      failures: {
+        'POST /repos/{owner}/{repo}/issues': [
+          { status: 200, pass: true },
+          { status: 502, afterHandling: true },
+        ],
+      },
+    });
+    expect((await octokit.rest.issues.create({ ...repo, title: 'a' })).status).toBe(201);
+    const lost = await requestError(octokit.rest.issues.create({ ...repo, title: 'b' }));
+    expect(lost.status).toBe(502);
+    expect(gh.issues.map((i) => i.title)).toEqual(['a', 'b']);
+  });
+
+  it('never answers with neverAnswer or a hung script, and counts who still waits', async () => {
+    const { gh } = await setup({ neverAnswer: true });
+    const controller = new AbortController();
+    const pending = fetch(`${gh.url}/repos/${gh.owner}/${gh.repo}`, {
+      headers: { authorization: 'token x' },
+      signal: controller.signal,
+    }).catch((err: unknown) => err);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(gh.requests).toMatchObject([{ route: 'GET /repos/{owner}/{repo}', status: 0 }]);
+    expect(gh.waiting()).toBe(1);
+    controller.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(gh.waiting()).toBe(0);
+  });
+
+  it('holds the next n requests of a route until all have arrived', async () => {
+    const { gh, octokit, repo } = await setup();
+    gh.holdNext('GET /repos/{owner}/{repo}/issues', 2);
+    let first = false;
+    const a = octokit.rest.issues.listForRepo(repo).then(() => (first = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(first).toBe(false);
+    await Promise.all([a, octokit.rest.issues.listForRepo(repo)]);
+    const started = Date.now();
+    await octokit.rest.issues.listForRepo(repo); // the barrier has opened
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});

@@ -1,0 +1,287 @@
+/**
+ * The Octokit client for the tracking issue, in bounded time. Rate limits are handled by
+ * @octokit/plugin-throttling (writes one at a time with a pause, `retry-after` and
+ * `x-ratelimit-reset` honoured); 5xx answers and time-outs are retried a bounded number of times
+ * by @octokit/plugin-retry. Every request has a time-out covering the whole answer, and every
+ * request of the client shares one deadline: when it passes, requests in flight are aborted and no
+ * new one is sent, so no socket and no retry timer outlives it.
+ */
+import { getOctokit } from '@actions/github';
+import { defaults as toolkitDefaults } from '@actions/github/lib/utils';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import type { Octokit } from '@octokit/core';
+
+/** A request gets this long for its whole answer, body included. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** All requests of one client together get this long. */
+export const DEADLINE_MS = 120_000;
+/** Retries after a 5xx answer or a time-out (plugin-retry pauses 1 s, then 4 s). */
+const RETRIES = 2;
+/** Waits for a rate limit, each only when it fits in the time left. */
+const RATE_LIMIT_RETRIES = 2;
+/** An attempt that cannot get this long before the deadline is not worth starting. */
+const MIN_ATTEMPT_MS = 1_000;
+
+export type GithubOctokit = ReturnType<typeof getOctokit>;
+type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+/** GitHub accepted the request and gave no (complete) answer in time. */
+export class NoAnswerError extends Error {
+  override name = 'NoAnswerError';
+}
+
+/** The time allowed for GitHub ran out. Never retried. */
+export class DeadlineError extends Error {
+  override name = 'DeadlineError';
+}
+
+/** One deadline for every request of a client. */
+export interface Deadline {
+  readonly ms: number;
+  /** Aborted, with a `DeadlineError`, when the time is up. */
+  readonly signal: AbortSignal;
+  remainingMs(): number;
+  /** `work`, or a `DeadlineError` as soon as the time is up, whichever comes first. */
+  race<T>(work: Promise<T>): Promise<T>;
+}
+
+export function startDeadline(ms: number, now: () => number = Date.now): Deadline {
+  const end = now() + ms;
+  const controller = new AbortController();
+  // Unref'd: a client whose work is done must not keep the process alive until its deadline.
+  setTimeout(() => controller.abort(new DeadlineError(`the ${duration(ms)} allowed for GitHub ran out`)), ms).unref();
+  const signal = controller.signal;
+  return {
+    ms,
+    signal,
+    remainingMs: () => (signal.aborted ? 0 : Math.max(0, end - now())),
+    race<T>(work: Promise<T>): Promise<T> {
+      work.catch(() => {}); // settles after the race is lost: nothing to report then
+      if (signal.aborted) return Promise.reject(signal.reason as Error);
+      return new Promise<T>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason as Error);
+        signal.addEventListener('abort', onAbort, { once: true });
+        work.then(
+          (value) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(value);
+          },
+          (err: unknown) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(err as Error);
+          },
+        );
+      });
+    },
+  };
+}
+
+export interface GithubClientOptions {
+  token: string;
+  baseUrl: string;
+  /** Per request, the whole answer included. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** For all requests of the client together, counted from its creation. Default 120 s. */
+  deadlineMs?: number;
+  /**
+   * One second of GitHub's `retry-after`/`x-ratelimit-reset`, and the unit of plugin-retry's pauses
+   * (1, then 4 units), in ms. Default 1000; tests make it small to run in milliseconds.
+   */
+  retryUnitMs?: number;
+  /**
+   * `false` turns the throttling plugin off: no write queue, no rate-limit waits. For tests of the
+   * tracking protocol only, which make dozens of writes.
+   */
+  throttle?: boolean;
+  /** The transport. Default: the toolkit's proxy-aware fetch. */
+  fetch?: FetchLike;
+  now?: () => number;
+  info: (message: string) => void;
+}
+
+export interface GithubClient {
+  octokit: GithubOctokit;
+  deadline: Deadline;
+  /** What last went wrong with a request since the last success, for the one warning a failed stage gives. */
+  lastProblem(): string | null;
+}
+
+export function createGithubClient(options: GithubClientOptions): GithubClient {
+  const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const unit = options.retryUnitMs ?? 1_000;
+  const deadline = startDeadline(options.deadlineMs ?? DEADLINE_MS, options.now);
+  const inner = options.fetch ?? (toolkitDefaults.request?.fetch as unknown as FetchLike | undefined) ?? globalFetch;
+  // The last failure since the last success: a 404 that was expected is forgotten by what follows.
+  let last: string | null = null;
+  const note = (problem: string | null) => {
+    last = problem;
+  };
+
+  const rateLimited =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+      const waitMs = retryAfter * unit;
+      const what = `${request.method} ${expand(request)}`;
+      if (retryCount < RATE_LIMIT_RETRIES && waitMs + MIN_ATTEMPT_MS <= deadline.remainingMs()) {
+        options.info(
+          `GitHub's ${kind} stopped ${what}; waiting ${duration(waitMs)} as GitHub asks, then trying again.`,
+        );
+        return true;
+      }
+      note(
+        retryCount >= RATE_LIMIT_RETRIES
+          ? `GitHub's ${kind} stopped ${what} ${RATE_LIMIT_RETRIES + 1} times`
+          : `GitHub's ${kind} stopped ${what} and asks to wait ${duration(waitMs)}, more than the ${duration(deadline.remainingMs())} left`,
+      );
+      return false;
+    };
+
+  const octokit = getOctokit(
+    options.token,
+    {
+      baseUrl: options.baseUrl,
+      request: { fetch: timedFetch(inner, timeoutMs, deadline) },
+      retry: { retries: RETRIES, retryAfterBaseValue: unit, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+      throttle:
+        options.throttle === false
+          ? { enabled: false }
+          : {
+              retryAfterBaseValue: unit,
+              // GitHub: without retry-after, wait at least one minute after a secondary rate limit.
+              fallbackSecondaryRateRetryAfter: 60,
+              onRateLimit: rateLimited('rate limit'),
+              onSecondaryRateLimit: rateLimited('secondary rate limit'),
+            },
+      log: { debug: () => {}, info: () => {}, warn: options.info, error: options.info },
+    },
+    // Innermost first: the guard sees every failure before plugin-retry decides on it.
+    guard(deadline, unit, note, options.info),
+    retry,
+    throttling,
+  );
+  return { octokit, deadline, lastProblem: () => last };
+}
+
+/**
+ * A plugin that says what happened to each failed request, turns a passed deadline into a
+ * `DeadlineError` (never retried), and lets plugin-retry try again only when its pause (1, then 4
+ * units) leaves time for another attempt.
+ */
+function guard(
+  deadline: Deadline,
+  unit: number,
+  note: (problem: string | null) => void,
+  info: (message: string) => void,
+) {
+  return (octokit: Octokit) => {
+    octokit.hook.after('request', () => note(null));
+    octokit.hook.error('request', (error, options) => {
+      const cause = (error as { cause?: unknown }).cause;
+      if (error instanceof DeadlineError) throw error;
+      if (cause instanceof DeadlineError) throw cause;
+      const what = describeGithubError(error);
+      note(what);
+      const status = (error as { status?: number }).status ?? 0;
+      if (status >= 500 || status === 0) {
+        const request = options.request as { retries?: number; retryCount?: number };
+        const attempt = request.retryCount ?? 0;
+        if (attempt < (request.retries ?? RETRIES)) {
+          const pause = (attempt + 1) ** 2 * unit;
+          if (pause + MIN_ATTEMPT_MS <= deadline.remainingMs()) {
+            info(`${what}; trying again in ${duration(pause)}.`);
+          } else {
+            request.retries = attempt;
+            info(`${what}; no time left to try again.`);
+          }
+        }
+      }
+      throw error;
+    });
+  };
+}
+
+/**
+ * Fetch with a time-out over the whole answer (the body is read here, so a stalled body times out
+ * too) and the deadline. Errors say what happened, with the method and path: never a header.
+ */
+function timedFetch(inner: FetchLike, timeoutMs: number, deadline: Deadline): FetchLike {
+  return async (url, init) => {
+    const what = `${init.method ?? 'GET'} ${new URL(url).pathname}`;
+    if (deadline.signal.aborted) throw new DeadlineError(`${reason(deadline)}; ${what} was not sent`);
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new NoAnswerError(`GitHub gave no answer in ${duration(timeoutMs)} to ${what}`)),
+      timeoutMs,
+    );
+    const onDeadline = () => controller.abort(new DeadlineError(`${reason(deadline)} during ${what}`));
+    deadline.signal.addEventListener('abort', onDeadline, { once: true });
+    try {
+      const response = await inner(url, { ...init, signal: controller.signal });
+      const body = [101, 204, 205, 304].includes(response.status) ? null : await response.arrayBuffer();
+      const copy = new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+      Object.defineProperty(copy, 'url', { value: response.url });
+      return copy;
+    } catch (err) {
+      if (controller.signal.aborted) throw controller.signal.reason as Error;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      deadline.signal.removeEventListener('abort', onDeadline);
+    }
+  };
+}
+
+function reason(deadline: Deadline): string {
+  return (
+    (deadline.signal.reason as Error | undefined)?.message ?? `the ${duration(deadline.ms)} allowed for GitHub ran out`
+  );
+}
+
+const globalFetch: FetchLike = (url, init) => fetch(url, init);
+
+/**
+ * What happened to a request, for people: `GitHub answered 502 to GET /repos/o/r/issues: Bad
+ * Gateway`, `GitHub gave no answer in 30 s to GET /repos/o/r/issues`. Never a header or a token.
+ */
+export function describeGithubError(err: unknown): string {
+  if (err instanceof DeadlineError || err instanceof NoAnswerError) return err.message;
+  const e = err as {
+    status?: number;
+    message?: string;
+    cause?: unknown;
+    request?: { method?: string; url?: string };
+    response?: unknown;
+  };
+  if (e.cause instanceof NoAnswerError || e.cause instanceof DeadlineError) return e.cause.message;
+  const text = err instanceof Error ? err.message : String(err);
+  if (!e.request?.url) return text;
+  const what = `${e.request.method ?? 'GET'} ${pathOf(e.request.url)}`;
+  if (e.response) return `GitHub answered ${e.status} to ${what}: ${text}`;
+  return `GitHub could not be reached for ${what}: ${text}`;
+}
+
+/** `/repos/{owner}/{repo}/issues` with the request's parameters: `/repos/o/r/issues`. */
+function expand(request: { url: string }): string {
+  const params = request as unknown as Record<string, unknown>;
+  return pathOf(request.url.replace(/\{(\w+)\}/g, (whole, name: string) => String(params[name] ?? whole)));
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url.split('?')[0]!;
+  }
+}
+
+/** 30000 → "30 s", 1500 → "1.5 s", 200 → "200 ms". */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = Math.round(ms / 100) / 10;
+  return `${s} s`;
+}
