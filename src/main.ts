@@ -123,7 +123,7 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   const summary = (issue?: TrackingOutcome) =>
     renderSummary(result, {
       keyId,
-      issue: issue && issue.number ? issue : undefined,
+      issue,
       rotation: rotationSteps(judgement.stale, keyId),
     });
 
@@ -170,7 +170,7 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   core.setOutput('notified', notified);
 
   // Again, now with the tracking issue.
-  if (issue.number) await writeSummary(runtime.env, summary(issue));
+  if (issue.number || issue.problem) await writeSummary(runtime.env, summary(issue));
   return outcome;
 }
 

@@ -23,8 +23,8 @@ const DUE_SOON_MAX = 500;
 export interface SummaryOptions {
   keyId: KeyIdStyle;
   budgetBytes?: number;
-  /** The tracking issue, when there is one. */
-  issue?: { action: string; number: number | null; url: string | null };
+  /** The tracking issue, when there is one; `problem` says why it may be behind the scan. */
+  issue?: { action: string; number: number | null; url: string | null; problem?: string | null };
   /** Markdown lines on how to rotate the stale keys, placed after their table. */
   rotation?: readonly string[];
 }
@@ -54,9 +54,11 @@ export function renderSummary(result: ScanResult, options: SummaryOptions): stri
     head.push(`✅ No stale access keys. ${scanned(result)}`);
   }
   head.push('', thresholds(result.policy));
-  if (options.issue?.number && options.issue.url) {
-    head.push('', `Tracking issue: [#${options.issue.number}](${options.issue.url}) (${options.issue.action}).`);
+  const issue = options.issue;
+  if (issue?.number && issue.url) {
+    head.push('', `Tracking issue: [#${issue.number}](${issue.url}) (${issue.action}).`);
   }
+  if (issue?.problem) head.push('', `⚠️ The tracking issue may be behind this scan: ${md(issue.problem)}`);
   if (hiding.length > 0) head.push('', '### Not checked', '', ...hiding.map(gapLine));
 
   const method = methodSection(result, gaps);

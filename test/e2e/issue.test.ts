@@ -363,8 +363,20 @@ describe('a GitHub that accepts connections and never answers', () => {
         /^The tracking issue was not updated: GitHub gave no answer in 30 s to GET \/repos\/octo-org\/security\/issues\. The next run will update it/,
       );
       expect(run.outputs).toMatchObject({ 'issue-action': 'failed', 'issue-number': '', 'stale-count': '4' });
+      expect(run.summary).toContain('⚠️ The tracking issue may be behind this scan: GitHub gave no answer in 30 s');
       expect(visibleLog(run)).not.toMatch(/answered 500|ghs_/);
       expect(github.requests.length).toBeLessThanOrEqual(3);
     },
   );
+
+  it('has written the summary and the outputs before GitHub is asked anything, so a job killed by timeout-minutes keeps them', async () => {
+    const aws = await account(demoAccount());
+    const { github, oidc } = await repo({ neverAnswer: true });
+    // Killed 15 s in, while the first GitHub request still waits for its answer.
+    const run = await scan(aws, github, oidc, {}, 15_000);
+    expect(run.exitCode).toBeNull();
+    expect(github.requests.length).toBeLessThanOrEqual(1);
+    expect(run.summary).toContain('❌ **4 access keys are stale.**');
+    expect(run.outputs).toMatchObject({ 'stale-count': '4', 'scan-complete': 'true' });
+  });
 });
