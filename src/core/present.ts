@@ -45,6 +45,6 @@ export function reasonText(reason: Reason, policy: Policy): string {
     case 'unused':
       return `unused for ${plural(policy.maxUnusedDays, 'day', 'days')} or more`;
     case 'root-key':
-      return 'a root user key, which should not exist';
+      return 'root user key (should not exist)';
   }
 }

@@ -62,7 +62,7 @@ export function renderSummary(result: ScanResult, options: SummaryOptions): stri
   if (hiding.length > 0) head.push('', '### Not checked', '', ...hiding.map(gapLine));
 
   const method = methodSection(result, gaps);
-  const rotation = stale > 0 && options.rotation ? ['', ...options.rotation] : [];
+  const rotation = stale > 0 && options.rotation ? ['', '### Rotate each key', '', ...options.rotation] : [];
   const fixed = byteLength([...head, ...method, ...rotation].join('\n')) + 400;
   let left = budget - fixed;
 

@@ -106,6 +106,11 @@ describe('scan with the credential report (default)', () => {
     expect(run.summary).toMatch(/\| `carol` \| created \d{4}-\d\d-\d\d \| 80 \| 10 \|/);
     expect(run.outputs['scan-complete']).toBe('true');
     expect(run.summary).not.toContain('⚠️');
+    // What to do next, with the commands for each key rather than placeholders.
+    expect(run.summary).toContain('### Rotate each key');
+    expect(run.summary).toContain(
+      'aws iam update-access-key --user-name alice --access-key-id AKIAIOSFODNN7ALICE01 --status Inactive',
+    );
     expect(run.summary).toContain('confirmed live with ListAccessKeys');
 
     const report = JSON.parse(await readFile(run.outputs['report-path']!, 'utf8'));
