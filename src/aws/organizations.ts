@@ -137,10 +137,7 @@ async function accountsUnder(client: OrganizationsClient, units: readonly string
   async function accountsOf(parentId: string, top: string): Promise<Account[]> {
     const accounts: Account[] = [];
     try {
-      for await (const page of paginateListAccountsForParent(
-        { client, pageSize: PAGE_SIZE },
-        { ParentId: parentId },
-      )) {
+      for await (const page of paginateListAccountsForParent({ client, pageSize: PAGE_SIZE }, { ParentId: parentId })) {
         accounts.push(...(page.Accounts ?? []));
       }
     } catch (err) {
@@ -169,7 +166,9 @@ async function accountsUnder(client: OrganizationsClient, units: readonly string
 }
 
 function stepFor(parentId: string, top: string): string {
-  return parentId === top ? `listing the accounts under ${top}` : `listing the accounts under ${parentId} (inside ${top})`;
+  return parentId === top
+    ? `listing the accounts under ${top}`
+    : `listing the accounts under ${parentId} (inside ${top})`;
 }
 
 /** The hub may not list, is in no organisation, or an OU does not exist: said with what to change. */
