@@ -179,7 +179,9 @@ export interface FakeAwsOptions {
   /**
    * Per-action scripted error codes served (in order) before the real answer,
    * e.g. `{ ListAccessKeys: ['Throttling', 'Throttling'] }`. See {@link ERRORS}
-   * for the known codes; unknown codes answer 400/Sender.
+   * for the known codes; unknown codes answer 400/Sender. Organizations actions take
+   * {@link ORGANIZATIONS_ERRORS} types, or a Query code with an equivalent (`Throttling` is
+   * TooManyRequestsException). Served before the session, membership and deny checks.
    */
   failures?: Record<string, string[]>;
   /** Token bucket of each account's IAM requests: past `rate` requests/s with `burst` capacity, answer Throttling. */
