@@ -181,7 +181,7 @@ export interface FakeAwsOptions {
    * e.g. `{ ListAccessKeys: ['Throttling', 'Throttling'] }`. See {@link ERRORS}
    * for the known codes; unknown codes answer 400/Sender. Organizations actions take
    * {@link ORGANIZATIONS_ERRORS} types, or a Query code with an equivalent (`Throttling` is
-   * TooManyRequestsException). Served before the session, membership and deny checks.
+   * TooManyRequestsException). Served after the expired-session check, before throttling, membership and deny.
    */
   failures?: Record<string, string[]>;
   /** Token bucket of each account's IAM requests: past `rate` requests/s with `burst` capacity, answer Throttling. */
