@@ -17,6 +17,16 @@ export interface AwsCredentials {
   expiration?: Date;
 }
 
+/**
+ * What an SDK client's `credentials` option also takes: a function the client calls before it
+ * signs, and again whenever the credentials it holds have less than five minutes left (see
+ * src/aws/sessions.ts, which makes providers that renew).
+ */
+export type AwsCredentialProvider = () => Promise<AwsCredentials>;
+
+/** Fixed credentials, or a provider that renews them. */
+export type AwsCredentialSource = AwsCredentials | AwsCredentialProvider;
+
 export interface SignInOptions {
   roleToAssume: string;
   awsRegion: string;
@@ -146,9 +156,10 @@ export function assumeHint(err: unknown, options: SignInOptions, token: string):
     return "Create the IAM OIDC identity provider token.actions.githubusercontent.com in the role's account.";
   }
   if (code === 'AccessDenied' || /not authorized/i.test(message)) {
+    const account = /^arn:[\w-]+:iam::(\d{12}):role\//.exec(options.roleToAssume)?.[1] ?? 'ACCOUNT';
     return (
       "Check the role's trust policy: principal arn:" +
-      `${options.partition}:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com, action sts:AssumeRoleWithWebIdentity, ` +
+      `${options.partition}:iam::${account}:oidc-provider/token.actions.githubusercontent.com, action sts:AssumeRoleWithWebIdentity, ` +
       'and a token.actions.githubusercontent.com:sub condition matching this workflow, such as "repo:ORG/REPO:ref:refs/heads/main". ' +
       'Repositories created, renamed or transferred after 15 July 2026 have immutable subjects such as "repo:OWNER@OWNER_ID/REPO@REPO_ID:ref:refs/heads/main".' +
       subject
@@ -187,7 +198,7 @@ export interface CallerIdentity {
 
 export async function getCallerIdentity(
   awsRegion: string,
-  credentials: AwsCredentials | undefined,
+  credentials: AwsCredentialSource | undefined,
   timeouts: AwsHttpTimeouts = AWS_HTTP_TIMEOUTS,
 ): Promise<CallerIdentity> {
   const sts = new STSClient({

@@ -14,7 +14,7 @@ import {
   paginateListAccessKeys,
   paginateListUsers,
 } from '@aws-sdk/client-iam';
-import type { AwsCredentials } from './credentials.js';
+import type { AwsCredentialSource } from './credentials.js';
 import { text } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
 import type { DeserializeMiddleware } from '@smithy/types';
@@ -68,7 +68,7 @@ export interface IamClientOptions {
 
 export function createIam(
   partition: Partition,
-  credentials: AwsCredentials | undefined,
+  credentials: AwsCredentialSource | undefined,
   options: IamClientOptions = {},
 ): IamApi {
   const client = new IAMClient({

@@ -1,11 +1,22 @@
 /**
- * Loopback fake of AWS IAM + STS speaking the AWS Query protocol (form-encoded
- * requests, XML answers), for tests, the demo and benchmarks.
+ * Loopback fake of AWS IAM + STS (the AWS Query protocol: form-encoded requests,
+ * XML answers) and AWS Organizations (AWS JSON 1.1: `X-Amz-Target`, JSON bodies),
+ * for tests, the demo and benchmarks.
  *
- * One `node:http` server answers both services; the service is chosen by the
- * `Version` parameter (2010-05-08 = IAM, 2011-06-15 = STS), so point both
- * `AWS_ENDPOINT_URL_IAM` and `AWS_ENDPOINT_URL_STS` (or the clients' `endpoint`
- * option) at {@link FakeAws.url}. Signatures are parsed but never verified.
+ * One `node:http` server answers all three; a request with an
+ * `X-Amz-Target: AWSOrganizationsV20161128.*` header is Organizations, else the
+ * `Version` parameter chooses (2010-05-08 = IAM, 2011-06-15 = STS). Point
+ * `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_STS` and
+ * `AWS_ENDPOINT_URL_ORGANIZATIONS` (or the clients' `endpoint` option) at
+ * {@link FakeAws.url}. Signatures are parsed but never verified.
+ *
+ * One account (`account`) or many (`accounts`, the first being the "hub": the
+ * organisation's management account). A request is served from the account its
+ * credentials belong to: credentials from `AssumeRole` or
+ * `AssumeRoleWithWebIdentity` into a role of a listed account are served from
+ * that account; any other caller (a hub user's key, a made-up key, an unsigned
+ * request) from the hub. Each account has its own users, keys, alias, root keys,
+ * credential report and throttling bucket.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -46,6 +57,11 @@ export interface FakeRootKey {
   lastUsed?: FakeKeyLastUsed;
 }
 
+/** Organizations' account `State`. */
+export type FakeAccountState = 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE' | 'PENDING_ACTIVATION' | 'CLOSED';
+/** Organizations' older account `Status` (retired by AWS on 9 September 2026 in favour of `State`). */
+export type FakeAccountStatus = 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE';
+
 export interface FakeAccount {
   /** e.g. '111111111111' */
   accountId: string;
@@ -58,6 +74,27 @@ export interface FakeAccount {
   rootKeys?: FakeRootKey[];
   /** Root user creation time (report `<root_account>` row). Default 2015-01-01T00:00:00Z. */
   created?: string;
+
+  // -- in an organisation (`accounts`) -------------------------------------------
+
+  /** Organizations' name for the account. Default: the alias, else `Account <id>`. */
+  name?: string;
+  /** Default `aws+<id>@example.com`. */
+  email?: string;
+  /** Organizations' `State`. Default ACTIVE. */
+  state?: FakeAccountState;
+  /** Organizations' older `Status`. Default: from `state` (CLOSED → SUSPENDED, PENDING_ACTIVATION → ACTIVE). */
+  status?: FakeAccountStatus;
+  /** The root (`r-…`) or OU (`ou-…`) the account sits in. Default: the root. */
+  parent?: string;
+  /** The member role's trust policy refuses every caller: AssumeRole and AssumeRoleWithWebIdentity answer AccessDenied. */
+  refuseAssumeRole?: boolean;
+  /** Report behaviour of this account, instead of the fake's `report`. */
+  report?: FakeReportOptions;
+  /** Actions denied in this account only (on top of the fake's `deny`). Live. */
+  deny?: string[];
+  /** Scripted failures of this account only, served before the fake's `failures`. Live. */
+  failures?: Record<string, string[]>;
 }
 
 export interface FakeReportOptions {
@@ -76,23 +113,80 @@ export interface FakeReportOptions {
   generatedAt?: string;
   /** Raw CSV to serve instead of generating one. */
   csv?: string;
+  /**
+   * Generation takes this long in real time: the first GenerateCredentialReport answers STARTED,
+   * later ones INPROGRESS (and GetCredentialReport ReportInProgress) until this many ms have
+   * passed since that first call, then COMPLETE. Per account. Replaces `inProgressPolls`.
+   */
+  generationMs?: number;
+}
+
+export interface FakeOrganizationalUnit {
+  /** `ou-<root suffix>-<8 to 32 of [a-z0-9]>`, e.g. 'ou-ab12-11111111' */
+  id: string;
+  name: string;
+  /** Nested OUs. */
+  units?: FakeOrganizationalUnit[];
+}
+
+export interface FakeOrganization {
+  /** Default 'o-a1b2c3d4e5'. */
+  id?: string;
+  /** Default 'r-ab12'. */
+  rootId?: string;
+  /** The OUs under the root, nested. */
+  units?: FakeOrganizationalUnit[];
+  /** The management account. Default: the hub (the first account). */
+  managementAccountId?: string;
+  /** Member accounts that may also call the read-only APIs (delegated administrators). */
+  delegatedAdministrators?: string[];
+  /** Most items on a page (MaxResults wins if smaller). Default 20, as Organizations. */
+  pageSize?: number;
+  /** Every page that has a next page is one item short. */
+  shortPages?: boolean;
+  /** 0-based numbers of the pages of every listing that come back empty with a NextToken, as Organizations does. */
+  emptyPages?: number[];
+  /** The account status fields answered. Default 'both'. */
+  accountFields?: 'both' | 'state' | 'status';
 }
 
 export interface FakeAwsOptions {
-  account: FakeAccount;
+  /** The one account (the hub when `accounts` is also given). */
+  account?: FakeAccount;
+  /** Many accounts; the first is the hub (unless `account` is given). */
+  accounts?: FakeAccount[];
+  /**
+   * The AWS organisation of the accounts. Default: one whose root holds every account, managed by
+   * the hub. `false`: not in an organisation (AWSOrganizationsNotInUseException).
+   */
+  organization?: FakeOrganization | false;
+  /**
+   * The role that exists in every account but the hub. When set, AssumeRole (and
+   * AssumeRoleWithWebIdentity) into another role of a non-hub account, or into any role of an
+   * account the fake does not have, answers AccessDenied as AWS does. Default: every role exists.
+   */
+  memberRoleName?: string;
+  /**
+   * Sessions issued by STS last this long, whatever DurationSeconds asked (the answer's
+   * Expiration says so); a request signed with an expired session answers ExpiredToken.
+   * Default: DurationSeconds.
+   */
+  sessionLifetimeMs?: number;
   /** Report behaviour. */
   report?: FakeReportOptions;
-  /** IAM/STS actions that answer AccessDenied (HTTP 403). */
+  /** IAM/STS/Organizations actions that answer AccessDenied (HTTP 403; Organizations: AccessDeniedException, 400). */
   deny?: string[];
   /**
    * Per-action scripted error codes served (in order) before the real answer,
    * e.g. `{ ListAccessKeys: ['Throttling', 'Throttling'] }`. See {@link ERRORS}
-   * for the known codes; unknown codes answer 400/Sender.
+   * for the known codes; unknown codes answer 400/Sender. Organizations actions take
+   * {@link ORGANIZATIONS_ERRORS} types, or a Query code with an equivalent (`Throttling` is
+   * TooManyRequestsException). Served after the expired-session check, before throttling, membership and deny.
    */
   failures?: Record<string, string[]>;
-  /** Token bucket across all IAM requests: past `rate` requests/s with `burst` capacity, answer Throttling. */
+  /** Token bucket of each account's IAM requests: past `rate` requests/s with `burst` capacity, answer Throttling. */
   throttle?: { rate: number; burst: number };
-  /** Latency in ms added before every IAM answer. Default 0. */
+  /** Latency in ms added before every IAM and Organizations answer. Default 0. */
   latencyMs?: number;
   /** Page size cap for ListUsers / ListAccessKeys (MaxItems wins if smaller). Default 100. */
   pageSize?: number;
@@ -114,11 +208,13 @@ export interface FakeAwsOptions {
 }
 
 export interface RecordedRequest {
-  /** By Version param: 2010-05-08 = iam, 2011-06-15 = sts. */
-  service: 'iam' | 'sts';
+  /** By X-Amz-Target, else by Version param: 2010-05-08 = iam, 2011-06-15 = sts. */
+  service: 'iam' | 'sts' | 'organizations';
   action: string;
-  /** The decoded form body (plus any query string parameters), unmasked. */
+  /** The decoded form body (plus any query string parameters), unmasked; Organizations: the JSON body's fields, non-strings as JSON. */
   params: Record<string, string>;
+  /** The account the request was served from (the caller's). */
+  account: string;
   /** From the SigV4 `Credential=AKID/date/REGION/SERVICE/aws4_request`. */
   accessKeyId?: string;
   signingRegion?: string;
@@ -136,23 +232,42 @@ export interface IssuedCredentials {
   sessionToken: string;
 }
 
+/** A role session STS handed out. */
+export interface FakeSession {
+  accessKeyId: string;
+  action: 'AssumeRole' | 'AssumeRoleWithWebIdentity';
+  roleArn: string;
+  /** The role's account, which the session's requests are served from. */
+  account: string;
+  /** `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION` */
+  arn: string;
+  /** Date.now() at which it expires. */
+  expiresAt: number;
+}
+
 export interface FakeAws {
   /** 'http://127.0.0.1:PORT' */
   url: string;
   requests: RecordedRequest[];
-  /** Number of recorded requests, optionally only those for `action`. */
-  count(action?: string): number;
+  /** Number of recorded requests, optionally only those for `action`, and only those served from `account`. */
+  count(action?: string, account?: string): number;
   /** Requests answered Throttling (scripted or bucket). */
   readonly throttled: number;
-  /** Credentials handed out by AssumeRoleWithWebIdentity (so tests can assert they never leak). */
+  /** Credentials handed out by AssumeRole and AssumeRoleWithWebIdentity (so tests can assert they never leak). */
   issuedCredentials: IssuedCredentials[];
-  /** Live, mutable state; reassigning it is fine too. */
+  /** Every session handed out, in order. */
+  sessions: FakeSession[];
+  /** The hub: live, mutable state; reassigning it is fine too. */
   account: FakeAccount;
+  /** Every account, the hub first: live (accounts may be pushed or changed). */
+  accounts: FakeAccount[];
+  /** The organisation, live; `false` when not in one. */
+  organization: FakeOrganization | false;
   /** Live queue of scripted failures (per action); tests may push more between runs. */
   failures: Record<string, string[]>;
   /** Live set of denied actions. */
   deny: Set<string>;
-  /** Forget the generated report (next GenerateCredentialReport starts over), optionally with new report options. */
+  /** Forget every account's generated report (next GenerateCredentialReport starts over), optionally with new report options. */
   resetReport(report?: FakeReportOptions): void;
   /** Clear `requests` and the `throttled` counter. */
   resetRequests(): void;
@@ -179,7 +294,18 @@ const IAM_ACTIONS = new Set([
   'ListAccountAliases',
   'GetAccountSummary',
 ]);
-const STS_ACTIONS = new Set(['AssumeRoleWithWebIdentity', 'GetCallerIdentity']);
+const STS_ACTIONS = new Set(['AssumeRole', 'AssumeRoleWithWebIdentity', 'GetCallerIdentity']);
+const ORGANIZATIONS_TARGET = 'AWSOrganizationsV20161128';
+const ORGANIZATIONS_ACTIONS = new Set([
+  'DescribeOrganization',
+  'ListRoots',
+  'ListAccounts',
+  'ListAccountsForParent',
+  'ListChildren',
+  'ListOrganizationalUnitsForParent',
+]);
+/** The longest session of a role assumed with another role's credentials (role chaining). */
+const CHAINED_SESSION_SECONDS = 3600;
 /** Actions the SDK sends without a SigV4 signature. */
 const UNSIGNED_ACTIONS = new Set(['AssumeRoleWithWebIdentity']);
 
@@ -243,6 +369,44 @@ export const ERRORS: Record<string, { status: number; type: 'Sender' | 'Receiver
   NoSuchEntity: { status: 404, type: 'Sender', message: 'The entity cannot be found.' },
   ValidationError: { status: 400, type: 'Sender', message: 'Validation error' },
   InvalidAction: { status: 400, type: 'Sender', message: 'The action is not valid for this web service.' },
+};
+
+/**
+ * Organizations' errors (AWS JSON 1.1: `{"__type", "message"}`), by `__type`. A Query-protocol code
+ * scripted for an Organizations action is answered as its Organizations equivalent.
+ */
+export const ORGANIZATIONS_ERRORS: Record<string, { status: number; message: string }> = {
+  AccessDeniedException: { status: 400, message: "You don't have permissions to access this resource." },
+  AWSOrganizationsNotInUseException: { status: 400, message: 'Your account is not a member of an organization.' },
+  TooManyRequestsException: {
+    status: 400,
+    message: "AWS Organizations can't complete your request because the request rate is too high. Try again later.",
+  },
+  ServiceException: {
+    status: 500,
+    message: "AWS Organizations can't complete your request because of an internal service error. Try again later.",
+  },
+  ConcurrentModificationException: {
+    status: 400,
+    message: 'The target of the operation is currently being modified by a different request. Try again later.',
+  },
+  InvalidInputException: { status: 400, message: 'You provided a value that does not match the required pattern.' },
+  ParentNotFoundException: { status: 400, message: "We can't find a root or OU with the ParentId that you specified." },
+  ExpiredTokenException: { status: 400, message: 'The security token included in the request is expired' },
+  MissingAuthenticationTokenException: { status: 403, message: 'Missing Authentication Token' },
+  UnknownOperationException: { status: 400, message: 'Unknown operation' },
+};
+const ORGANIZATIONS_ALIASES: Record<string, string> = {
+  AccessDenied: 'AccessDeniedException',
+  Throttling: 'TooManyRequestsException',
+  TooManyRequests: 'TooManyRequestsException',
+  ServiceFailure: 'ServiceException',
+  InternalFailure: 'ServiceException',
+  ServiceUnavailable: 'ServiceException',
+  ExpiredToken: 'ExpiredTokenException',
+  MissingAuthenticationToken: 'MissingAuthenticationTokenException',
+  InvalidAction: 'UnknownOperationException',
+  ValidationError: 'InvalidInputException',
 };
 
 /** An error answered as an `<ErrorResponse>`. */
@@ -508,11 +672,74 @@ export function seedAccount(opts: {
   return { account: { accountId: opts.accountId ?? '111111111111', users }, staleKeyIds };
 }
 
+/**
+ * Seeds a deterministic organisation of `accounts` accounts (IDs from 111111111111 up; the first
+ * is the hub, the management account, in the root) of `usersPerAccount` users each, seeded as
+ * {@link seedAccount} does (each account with its own seed). `ous` gives the OUs per level under
+ * the root: `[3, 2]` is 3 OUs under the root with 2 nested OUs each. The other accounts are dealt
+ * round-robin over every OU (nested ones included), or into the root when there are none; the
+ * last `suspended` accounts are SUSPENDED. `staleKeyIds` per account ID, as `seedAccount` says.
+ */
+export function seedOrganization(opts: {
+  accounts: number;
+  usersPerAccount: number;
+  now: Date;
+  maxAgeDays?: number;
+  staleRatio?: number;
+  seed?: number;
+  ous?: number[];
+  suspended?: number;
+}): { accounts: FakeAccount[]; organization: FakeOrganization; staleKeyIds: Map<string, string[]> } {
+  const rootId = 'r-ab12';
+  const all: FakeOrganizationalUnit[] = [];
+  let serial = 0;
+  const makeLevel = (depth: number, path: string): FakeOrganizationalUnit[] => {
+    const count = opts.ous?.[depth] ?? 0;
+    return Array.from({ length: count }, (_, i) => {
+      const name = `${path}${path ? '/' : ''}ou-${depth + 1}.${i + 1}`;
+      const unit: FakeOrganizationalUnit = {
+        id: `ou-ab12-${(serial++).toString(36).padStart(8, '0')}`,
+        name,
+      };
+      all.push(unit);
+      const units = makeLevel(depth + 1, name);
+      if (units.length > 0) unit.units = units;
+      return unit;
+    });
+  };
+  const units = makeLevel(0, '');
+  const base = opts.seed ?? 1;
+  const accounts: FakeAccount[] = [];
+  const staleKeyIds = new Map<string, string[]>();
+  const suspendedFrom = opts.accounts - (opts.suspended ?? 0);
+  for (let i = 0; i < opts.accounts; i++) {
+    const accountId = String(111_111_111_111 + i);
+    const seeded = seedAccount({
+      users: opts.usersPerAccount,
+      now: opts.now,
+      maxAgeDays: opts.maxAgeDays,
+      staleRatio: opts.staleRatio,
+      accountId,
+      seed: base * 100_003 + i,
+    });
+    const account: FakeAccount = {
+      ...seeded.account,
+      alias: `acct-${String(i).padStart(4, '0')}`,
+      name: i === 0 ? 'Management' : `Workload ${String(i).padStart(4, '0')}`,
+      parent: i === 0 || all.length === 0 ? rootId : all[(i - 1) % all.length]!.id,
+      ...(i >= suspendedFrom && i > 0 && { state: 'SUSPENDED' as const }),
+    };
+    accounts.push(account);
+    staleKeyIds.set(accountId, seeded.staleKeyIds);
+  }
+  return { accounts, organization: { rootId, units }, staleKeyIds };
+}
+
 // ---------------------------------------------------------------------------
 // Server
 // ---------------------------------------------------------------------------
 
-/** Lookup structures over the live account, rebuilt when it changes. */
+/** Lookup structures over a live account, rebuilt when it changes. */
 interface AccountIndex {
   account: FakeAccount;
   source: FakeUser[];
@@ -557,12 +784,22 @@ interface Session extends IssuedCredentials {
   arn: string;
   userId: string;
   account: string;
+  expiresAt: number;
 }
 
 type ReportPhase =
   | { phase: 'none' }
-  | { phase: 'generating'; pending: number }
+  /** Done when no polls are `pending`, or at `readyAt` (Date.now()) when generation takes real time. */
+  | { phase: 'generating'; pending: number; readyAt?: number }
   | { phase: 'complete'; csv: string; generatedAt: string };
+
+/** What the fake keeps per account. */
+interface AccountContext {
+  account: FakeAccount;
+  index?: AccountIndex;
+  report: ReportPhase;
+  bucket?: { rate: number; burst: number; tokens: number; last: number };
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -590,32 +827,78 @@ function decodeMarker(kind: string, marker: string | undefined): number {
   return offset;
 }
 
+/** Organizations' opaque NextToken: which listing, where it stands, and the number of the next page. */
+interface NextToken {
+  kind: string;
+  offset: number;
+  page: number;
+}
+
+const encodeNextToken = (token: NextToken): string => Buffer.from(JSON.stringify(token), 'utf8').toString('base64url');
+
+function decodeNextToken(value: unknown): NextToken | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const token = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Partial<NextToken>;
+    const { kind, offset, page } = token;
+    if (typeof kind !== 'string' || !Number.isInteger(offset) || !Number.isInteger(page)) return undefined;
+    if (offset! < 0 || page! < 0) return undefined;
+    return { kind, offset: offset!, page: page! };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts the fake on 127.0.0.1 with a free port. */
 export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
-  let account = options.account;
+  let accounts: FakeAccount[] = [...(options.account ? [options.account] : []), ...(options.accounts ?? [])];
+  if (accounts.length === 0) throw new Error('fake-aws: give `account` or `accounts`');
+  let organization: FakeOrganization | false = options.organization ?? {};
   let reportOptions: FakeReportOptions = options.report ?? {};
-  let report: ReportPhase = { phase: 'none' };
-  let index: AccountIndex | undefined;
   let throttled = 0;
   const requests: RecordedRequest[] = [];
   const issuedCredentials: IssuedCredentials[] = [];
+  const sessionList: FakeSession[] = [];
   const sessions = new Map<string, Session>();
   const failures: Record<string, string[]> = Object.fromEntries(
     Object.entries(options.failures ?? {}).map(([action, codes]) => [action, [...codes]]),
   );
   const deny = new Set(options.deny ?? []);
   const pageSizeCap = options.pageSize ?? 100;
-  const bucket = options.throttle && {
-    rate: options.throttle.rate,
-    burst: options.throttle.burst,
-    tokens: options.throttle.burst,
-    last: Date.now(),
-  };
 
-  // -- account index ---------------------------------------------------------
+  // -- accounts ------------------------------------------------------------------
+
+  const hub = (): FakeAccount => accounts[0]!;
+  const contexts = new Map<string, AccountContext>();
+  let byId = new Map<string, FakeAccount>();
+
+  /** The listed account with this ID (the list is live: rebuilt on a miss). */
+  function accountById(id: string): FakeAccount | undefined {
+    const hit = byId.get(id);
+    if (hit && hit.accountId === id && accounts.includes(hit)) return hit;
+    byId = new Map(accounts.map((a) => [a.accountId, a]));
+    return byId.get(id);
+  }
+
+  /** Per-account state: index, report, throttling bucket. Keeps the report when the account object is replaced. */
+  function contextOf(account: FakeAccount): AccountContext {
+    let ctx = contexts.get(account.accountId);
+    if (!ctx) {
+      ctx = { account, report: { phase: 'none' } };
+      if (options.throttle) {
+        ctx.bucket = { ...options.throttle, tokens: options.throttle.burst, last: Date.now() };
+      }
+      contexts.set(account.accountId, ctx);
+    } else if (ctx.account !== account) {
+      ctx.account = account;
+      ctx.index = undefined;
+    }
+    return ctx;
+  }
 
   /** The index, rebuilt if the account (or its user list) visibly changed or `force`. */
-  function getIndex(force = false): AccountIndex {
+  function getIndex(ctx: AccountContext, force = false): AccountIndex {
+    const { account, index } = ctx;
     if (
       force ||
       !index ||
@@ -623,31 +906,36 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       index.source !== account.users ||
       index.length !== account.users.length
     ) {
-      index = buildIndex(account);
+      ctx.index = buildIndex(account);
     }
-    return index;
+    return ctx.index!;
   }
 
   /** Live user by name (rebuilds the index once on a miss or stale hit). */
-  function findUser(name: string): FakeUser | undefined {
-    const hit = getIndex().byName.get(name);
+  function findUser(ctx: AccountContext, name: string): FakeUser | undefined {
+    const hit = getIndex(ctx).byName.get(name);
     if (hit && hit.name === name) return hit;
-    return getIndex(true).byName.get(name);
+    return getIndex(ctx, true).byName.get(name);
   }
 
   /** Live key by id (rebuilds the index once on a miss or stale hit). */
-  function findKey(id: string): { user: FakeUser; key: FakeKey } | undefined {
-    const hit = getIndex().byKeyId.get(id);
+  function findKey(ctx: AccountContext, id: string): { user: FakeUser; key: FakeKey } | undefined {
+    const hit = getIndex(ctx).byKeyId.get(id);
     if (hit && hit.key.id === id && hit.user.keys.includes(hit.key)) return hit;
-    return getIndex(true).byKeyId.get(id);
+    return getIndex(ctx, true).byKeyId.get(id);
   }
 
   // -- identity ----------------------------------------------------------------
 
+  /** The caller's session, whether or not it has expired. */
+  const sessionOf = (accessKeyId: string | undefined): Session | undefined =>
+    accessKeyId ? sessions.get(accessKeyId) : undefined;
+
   function callerOf(accessKeyId: string | undefined): Caller {
-    const session = accessKeyId ? sessions.get(accessKeyId) : undefined;
+    const session = sessionOf(accessKeyId);
     if (session) return session;
-    const owned = accessKeyId ? getIndex().byKeyId.get(accessKeyId) : undefined;
+    const account = hub();
+    const owned = accessKeyId ? getIndex(contextOf(account)).byKeyId.get(accessKeyId) : undefined;
     if (owned) {
       return {
         arn: userArn(account, owned.user),
@@ -662,11 +950,28 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     };
   }
 
-  function accessDenied(service: 'iam' | 'sts', action: string, params: Record<string, string>, caller: Caller) {
+  /** The account a request is served from: a session's role account when listed, else the hub. */
+  function servedFrom(auth: SigV4 | undefined): FakeAccount {
+    const session = sessionOf(auth?.accessKeyId);
+    return (session && accountById(session.account)) ?? hub();
+  }
+
+  function accessDenied(
+    ctx: AccountContext,
+    service: 'iam' | 'sts',
+    action: string,
+    params: Record<string, string>,
+    caller: Caller,
+  ) {
     if (action === 'AssumeRoleWithWebIdentity') {
       return new ApiError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
     }
-    const resource = params.UserName ? userArn(account, findUser(params.UserName) ?? { name: params.UserName }) : '*';
+    const resource =
+      action === 'AssumeRole' && params.RoleArn
+        ? params.RoleArn
+        : params.UserName
+          ? userArn(ctx.account, findUser(ctx, params.UserName) ?? { name: params.UserName })
+          : '*';
     return new ApiError(
       'AccessDenied',
       `User: ${caller.arn} is not authorized to perform: ${service}:${action} on resource: ${resource} ` +
@@ -674,9 +979,96 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     );
   }
 
+  /** Whether the role exists (see `memberRoleName`) and its trust policy lets callers in. */
+  function roleAdmits(roleAccount: string, roleName: string): boolean {
+    const account = accountById(roleAccount);
+    if (account?.refuseAssumeRole) return false;
+    if (options.memberRoleName === undefined || roleAccount === hub().accountId) return true;
+    return account !== undefined && roleName === options.memberRoleName;
+  }
+
+  /** Hands out a role session and says so in STS's XML. */
+  function issueSession(
+    action: FakeSession['action'],
+    partition: string,
+    roleAccount: string,
+    roleName: string,
+    roleArn: string,
+    sessionName: string,
+    durationSeconds: number,
+  ): { credentialsXml: string; assumedXml: string } {
+    const credentials: IssuedCredentials = {
+      accessKeyId: randomId('ASIA', 16),
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: `FwoGZXIvYXdzE${randomBytes(240).toString('base64')}`,
+    };
+    const roleId = stableId('AROA', `${roleAccount}/${roleName}`);
+    const assumedArn = `arn:${partition}:sts::${roleAccount}:assumed-role/${roleName}/${sessionName}`;
+    const expiresAt = Date.now() + (options.sessionLifetimeMs ?? durationSeconds * 1000);
+    issuedCredentials.push(credentials);
+    sessions.set(credentials.accessKeyId, {
+      ...credentials,
+      arn: assumedArn,
+      userId: `${roleId}:${sessionName}`,
+      account: roleAccount,
+      expiresAt,
+    });
+    sessionList.push({
+      accessKeyId: credentials.accessKeyId,
+      action,
+      roleArn,
+      account: roleAccount,
+      arn: assumedArn,
+      expiresAt,
+    });
+    return {
+      credentialsXml: node(
+        'Credentials',
+        tag('AccessKeyId', credentials.accessKeyId) +
+          tag('SecretAccessKey', credentials.secretAccessKey) +
+          tag('SessionToken', credentials.sessionToken) +
+          // Whole seconds, as STS says it: never later than the session really ends.
+          tag('Expiration', xmlTime(new Date(expiresAt))),
+      ),
+      assumedXml: node('AssumedRoleUser', tag('AssumedRoleId', `${roleId}:${sessionName}`) + tag('Arn', assumedArn)),
+    };
+  }
+
+  /** The role ARN, session name and duration of an AssumeRole*, checked as STS checks them. */
+  function roleRequest(params: Record<string, string>, required: ReadonlyArray<readonly [string, string]>) {
+    const roleArn = params.RoleArn ?? '';
+    const sessionName = params.RoleSessionName ?? '';
+    for (const [field, value] of [['roleArn', roleArn], ['roleSessionName', sessionName], ...required] as const) {
+      if (!value) {
+        throw new ApiError(
+          'ValidationError',
+          `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
+        );
+      }
+    }
+    const role = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
+    if (!role) throw new ApiError('ValidationError', `${roleArn} is invalid`);
+    const [, partition = 'aws', roleAccount = '', roleName = ''] = role;
+    if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+      throw new ApiError(
+        'ValidationError',
+        `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+      );
+    }
+    const duration = params.DurationSeconds === undefined ? 3600 : Number(params.DurationSeconds);
+    if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
+      throw new ApiError(
+        'ValidationError',
+        `1 validation error detected: Value '${params.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
+      );
+    }
+    return { roleArn, sessionName, partition, roleAccount, roleName, duration };
+  }
+
   // -- throttling ---------------------------------------------------------------
 
-  function takeToken(): boolean {
+  function takeToken(ctx: AccountContext): boolean {
+    const bucket = ctx.bucket;
     if (!bucket) return true;
     const now = Date.now();
     bucket.tokens = Math.min(bucket.burst, bucket.tokens + ((now - bucket.last) / 1000) * bucket.rate);
@@ -716,23 +1108,37 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
 
   // -- credential report ----------------------------------------------------------
 
-  function completeReport(): Extract<ReportPhase, { phase: 'complete' }> {
+  const reportOptionsOf = (ctx: AccountContext): FakeReportOptions => ctx.account.report ?? reportOptions;
+
+  function completeReport(ctx: AccountContext): Extract<ReportPhase, { phase: 'complete' }> {
+    const opts = reportOptionsOf(ctx);
     const done = {
       phase: 'complete' as const,
-      csv: reportOptions.csv ?? credentialReportCsv(account, reportOptions.snapshotUsers ?? account.users),
-      generatedAt: xmlTime(reportOptions.generatedAt ?? new Date()),
+      csv: opts.csv ?? credentialReportCsv(ctx.account, opts.snapshotUsers ?? ctx.account.users),
+      generatedAt: xmlTime(opts.generatedAt ?? new Date()),
     };
-    report = done;
+    ctx.report = done;
     return done;
+  }
+
+  /** Whether a report being generated is still being generated; counts a poll when counted by polls. */
+  function stillGenerating(ctx: AccountContext): boolean {
+    const report = ctx.report;
+    if (report.phase !== 'generating') return false;
+    if (report.readyAt !== undefined) return Date.now() < report.readyAt;
+    if (report.pending <= 0) return false;
+    report.pending -= 1;
+    return true;
   }
 
   // -- actions --------------------------------------------------------------------
 
-  type Handler = (params: Record<string, string>, auth: SigV4 | undefined) => string;
+  type Handler = (params: Record<string, string>, auth: SigV4 | undefined, ctx: AccountContext) => string;
 
   const iam: Record<string, Handler> = {
-    ListUsers(params) {
-      let users = getIndex(!params.Marker).sorted;
+    ListUsers(params, _auth, ctx) {
+      const account = ctx.account;
+      let users = getIndex(ctx, !params.Marker).sorted;
       const prefix = params.PathPrefix;
       if (prefix && prefix !== '/') users = users.filter((u) => (u.path ?? '/').startsWith(prefix));
       const p = page('users', users, params);
@@ -747,17 +1153,17 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       return node('Users', members(list)) + p.xml;
     },
 
-    ListAccessKeys(params, auth) {
+    ListAccessKeys(params, auth, ctx) {
       const name = params.UserName;
       if (!name) {
         // IAM falls back to the calling user; only a signed-in IAM user has one.
-        const owned = auth ? getIndex().byKeyId.get(auth.accessKeyId) : undefined;
+        const owned = auth ? getIndex(ctx).byKeyId.get(auth.accessKeyId) : undefined;
         if (!owned)
           throw new ApiError('ValidationError', 'Must specify userName when calling with non-User credentials');
         params = { ...params, UserName: owned.user.name };
       }
       const userName = params.UserName!;
-      const user = findUser(userName);
+      const user = findUser(ctx, userName);
       if (!user) throw new ApiError('NoSuchEntity', `The user with name ${userName} cannot be found.`);
       const p = page(`keys/${userName}`, keysByCreation(user.keys), params);
       const list = p.items.map(
@@ -770,7 +1176,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       return node('AccessKeyMetadata', members(list)) + p.xml;
     },
 
-    GetAccessKeyLastUsed(params) {
+    GetAccessKeyLastUsed(params, _auth, ctx) {
       const id = params.AccessKeyId;
       if (!id) {
         throw new ApiError(
@@ -778,7 +1184,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
           "1 validation error detected: Value null at 'accessKeyId' failed to satisfy constraint: Member must not be null",
         );
       }
-      const found = findKey(id);
+      const found = findKey(ctx, id);
       if (!found) throw new ApiError('NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
       const used = found.key.lastUsed;
       const lastUsed = used
@@ -787,30 +1193,30 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       return tag('UserName', found.user.name) + node('AccessKeyLastUsed', lastUsed);
     },
 
-    GenerateCredentialReport() {
-      const polls = reportOptions.inProgressPolls ?? 1;
-      if (report.phase === 'none' && polls > 0) {
-        report = { phase: 'generating', pending: polls - 1 };
+    GenerateCredentialReport(_params, _auth, ctx) {
+      const opts = reportOptionsOf(ctx);
+      const timed = opts.generationMs !== undefined;
+      const polls = timed ? 1 : (opts.inProgressPolls ?? 1);
+      if (ctx.report.phase === 'none' && polls > 0) {
+        ctx.report = timed
+          ? { phase: 'generating', pending: 0, readyAt: Date.now() + opts.generationMs! }
+          : { phase: 'generating', pending: polls - 1 };
         return tag('State', 'STARTED') + tag('Description', 'No report exists. Starting a new report generation task');
       }
-      if (report.phase === 'generating' && report.pending > 0) {
-        report.pending -= 1;
+      if (stillGenerating(ctx)) {
         return tag('State', 'INPROGRESS') + tag('Description', 'Report generation task is in progress');
       }
-      if (report.phase !== 'complete') {
-        getIndex(true);
-        completeReport();
+      if (ctx.report.phase !== 'complete') {
+        getIndex(ctx, true);
+        completeReport(ctx);
       }
       return tag('State', 'COMPLETE');
     },
 
-    GetCredentialReport() {
-      if (report.phase === 'none') throw new ApiError('ReportNotPresent');
-      if (report.phase === 'generating' && report.pending > 0) {
-        report.pending -= 1;
-        throw new ApiError('ReportInProgress');
-      }
-      const done = report.phase === 'complete' ? report : completeReport();
+    GetCredentialReport(_params, _auth, ctx) {
+      if (ctx.report.phase === 'none') throw new ApiError('ReportNotPresent');
+      if (stillGenerating(ctx)) throw new ApiError('ReportInProgress');
+      const done = ctx.report.phase === 'complete' ? ctx.report : completeReport(ctx);
       return (
         tag('Content', Buffer.from(done.csv, 'utf8').toString('base64')) +
         tag('ReportFormat', 'text/csv') +
@@ -818,13 +1224,13 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       );
     },
 
-    ListAccountAliases() {
+    ListAccountAliases(_params, _auth, { account }) {
       return (
         node('AccountAliases', members(account.alias ? [xmlEscape(account.alias)] : [])) + tag('IsTruncated', 'false')
       );
     },
 
-    GetAccountSummary() {
+    GetAccountSummary(_params, _auth, { account }) {
       const users = account.users;
       const summary: Record<string, number> = {
         Users: users.length,
@@ -852,38 +1258,37 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
   };
 
   const sts: Record<string, Handler> = {
+    AssumeRole(params, auth) {
+      const request = roleRequest(params, []);
+      const caller = callerOf(auth?.accessKeyId);
+      // Every session this fake hands out is a role's: assuming a role with one is role chaining.
+      if (sessionOf(auth?.accessKeyId) && request.duration > CHAINED_SESSION_SECONDS) {
+        throw new ApiError(
+          'ValidationError',
+          'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+        );
+      }
+      if (!roleAdmits(request.roleAccount, request.roleName)) {
+        throw new ApiError(
+          'AccessDenied',
+          `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${request.roleArn}`,
+        );
+      }
+      const issued = issueSession(
+        'AssumeRole',
+        request.partition,
+        request.roleAccount,
+        request.roleName,
+        request.roleArn,
+        request.sessionName,
+        request.duration,
+      );
+      return issued.credentialsXml + issued.assumedXml + tag('PackedPolicySize', '0');
+    },
+
     AssumeRoleWithWebIdentity(params) {
-      const roleArn = params.RoleArn ?? '';
-      const sessionName = params.RoleSessionName ?? '';
       const token = params.WebIdentityToken ?? '';
-      for (const [field, value] of [
-        ['roleArn', roleArn],
-        ['roleSessionName', sessionName],
-        ['webIdentityToken', token],
-      ] as const) {
-        if (!value) {
-          throw new ApiError(
-            'ValidationError',
-            `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
-          );
-        }
-      }
-      const role = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
-      if (!role) throw new ApiError('ValidationError', `${roleArn} is invalid`);
-      const [, partition = 'aws', roleAccount = '', roleName = ''] = role;
-      if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-        throw new ApiError(
-          'ValidationError',
-          `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
-        );
-      }
-      const duration = params.DurationSeconds === undefined ? 3600 : Number(params.DurationSeconds);
-      if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
-        throw new ApiError(
-          'ValidationError',
-          `1 validation error detected: Value '${params.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
-        );
-      }
+      const request = roleRequest(params, [['webIdentityToken', token]]);
       if (options.expectedToken !== undefined && token !== options.expectedToken) {
         throw new ApiError('InvalidIdentityToken', "Couldn't verify JWT signature");
       }
@@ -906,38 +1311,29 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
           `Token expired: current date/time ${Math.floor(Date.now() / 1000)} must be before the expiration date/time ${claims.exp}`,
         );
       }
+      if (!roleAdmits(request.roleAccount, request.roleName)) {
+        throw new ApiError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
+      }
 
-      const credentials: IssuedCredentials = {
-        accessKeyId: randomId('ASIA', 16),
-        secretAccessKey: randomBytes(30).toString('base64'),
-        sessionToken: `FwoGZXIvYXdzE${randomBytes(240).toString('base64')}`,
-      };
-      const roleId = stableId('AROA', `${roleAccount}/${roleName}`);
-      const assumedArn = `arn:${partition}:sts::${roleAccount}:assumed-role/${roleName}/${sessionName}`;
-      issuedCredentials.push(credentials);
-      sessions.set(credentials.accessKeyId, {
-        ...credentials,
-        arn: assumedArn,
-        userId: `${roleId}:${sessionName}`,
-        account: roleAccount,
-      });
-
+      const { partition, roleAccount } = request;
+      const issued = issueSession(
+        'AssumeRoleWithWebIdentity',
+        partition,
+        roleAccount,
+        request.roleName,
+        request.roleArn,
+        request.sessionName,
+        request.duration,
+      );
       const audClaim = claims?.aud;
       const audience =
         typeof audClaim === 'string' ? audClaim : Array.isArray(audClaim) ? String(audClaim[0]) : 'sts.amazonaws.com';
       const issuer = typeof claims?.iss === 'string' ? claims.iss : 'https://token.actions.githubusercontent.com';
       const provider = `arn:${partition}:iam::${roleAccount}:oidc-provider/${issuer.replace(/^https:\/\//, '')}`;
-      const expiration = xmlTime(new Date(Date.now() + duration * 1000));
       return (
-        node(
-          'Credentials',
-          tag('AccessKeyId', credentials.accessKeyId) +
-            tag('SecretAccessKey', credentials.secretAccessKey) +
-            tag('SessionToken', credentials.sessionToken) +
-            tag('Expiration', expiration),
-        ) +
+        issued.credentialsXml +
         tag('SubjectFromWebIdentityToken', typeof claims?.sub === 'string' ? claims.sub : 'unknown') +
-        node('AssumedRoleUser', tag('AssumedRoleId', `${roleId}:${sessionName}`) + tag('Arn', assumedArn)) +
+        issued.assumedXml +
         tag('Provider', provider) +
         tag('Audience', audience)
       );
@@ -949,8 +1345,27 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     },
   };
 
+  /** Authentication first, as AWS does: an expired session is refused whatever it asks. */
+  function checkSession(auth: SigV4 | undefined): void {
+    const session = sessionOf(auth?.accessKeyId);
+    if (session && session.expiresAt <= Date.now()) throw new ApiError('ExpiredToken');
+  }
+
+  /** A scripted failure for `action` in this account, else the fake's. */
+  const scriptedFailure = (ctx: AccountContext, action: string): string | undefined =>
+    ctx.account.failures?.[action]?.shift() ?? failures[action]?.shift();
+
+  const denied = (ctx: AccountContext, action: string): boolean =>
+    deny.has(action) || (ctx.account.deny?.includes(action) ?? false);
+
   /** Runs one request's checks (scripted failures, throttle, deny) and its handler. */
-  function dispatch(service: 'iam' | 'sts', action: string, params: Record<string, string>, auth: SigV4 | undefined) {
+  function dispatch(
+    service: 'iam' | 'sts',
+    action: string,
+    params: Record<string, string>,
+    auth: SigV4 | undefined,
+    ctx: AccountContext,
+  ) {
     const handler = (service === 'iam' ? iam : sts)[action];
     if (!action || !handler || !(service === 'iam' ? IAM_ACTIONS : STS_ACTIONS).has(action)) {
       throw new ApiError(
@@ -959,14 +1374,211 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       );
     }
     if (!auth && !UNSIGNED_ACTIONS.has(action)) throw new ApiError('MissingAuthenticationToken');
-    const scripted = failures[action]?.shift();
+    checkSession(auth);
+    const scripted = scriptedFailure(ctx, action);
     if (scripted !== undefined) {
-      if (scripted === 'AccessDenied') throw accessDenied(service, action, params, callerOf(auth?.accessKeyId));
+      if (scripted === 'AccessDenied') throw accessDenied(ctx, service, action, params, callerOf(auth?.accessKeyId));
       throw new ApiError(scripted);
     }
-    if (service === 'iam' && !takeToken()) throw new ApiError('Throttling');
-    if (deny.has(action)) throw accessDenied(service, action, params, callerOf(auth?.accessKeyId));
-    return handler(params, auth);
+    if (service === 'iam' && !takeToken(ctx)) throw new ApiError('Throttling');
+    if (denied(ctx, action)) throw accessDenied(ctx, service, action, params, callerOf(auth?.accessKeyId));
+    return handler(params, auth, ctx);
+  }
+
+  // -- Organizations (AWS JSON 1.1) ---------------------------------------------------
+
+  /** The organisation's tree as it is now: parents by ID, each with its OUs and accounts. */
+  function organizationTree(org: FakeOrganization) {
+    const orgId = org.id ?? 'o-a1b2c3d4e5';
+    const rootId = org.rootId ?? 'r-ab12';
+    const management = org.managementAccountId ?? hub().accountId;
+    const partition = partitionOf(accountById(management) ?? hub());
+    const parents = new Map<string, { units: FakeOrganizationalUnit[]; accounts: FakeAccount[] }>();
+    parents.set(rootId, { units: org.units ?? [], accounts: [] });
+    const walk = (units: readonly FakeOrganizationalUnit[]) => {
+      for (const unit of units) {
+        parents.set(unit.id, { units: unit.units ?? [], accounts: [] });
+        walk(unit.units ?? []);
+      }
+    };
+    walk(org.units ?? []);
+    for (const account of accounts) {
+      const parent = parents.get(account.parent ?? rootId);
+      if (!parent) {
+        throw new Error(
+          `fake-aws: account ${account.accountId} is in ${account.parent}, which is not in the organisation`,
+        );
+      }
+      parent.accounts.push(account);
+    }
+    const arn = (kind: string, id: string) => `arn:${partition}:organizations::${management}:${kind}/${orgId}/${id}`;
+    return { orgId, rootId, management, partition, parents, arn };
+  }
+
+  type OrganizationTree = ReturnType<typeof organizationTree>;
+
+  function accountJson(tree: OrganizationTree, account: FakeAccount, fields: FakeOrganization['accountFields']) {
+    const state = account.state ?? 'ACTIVE';
+    const status =
+      account.status ?? (state === 'CLOSED' ? 'SUSPENDED' : state === 'PENDING_ACTIVATION' ? 'ACTIVE' : state);
+    return {
+      Id: account.accountId,
+      Arn: tree.arn('account', account.accountId),
+      Email: account.email ?? `aws+${account.accountId}@example.com`,
+      Name: account.name ?? account.alias ?? `Account ${account.accountId}`,
+      ...(fields !== 'state' && { Status: status }),
+      ...(fields !== 'status' && { State: state }),
+      JoinedMethod: account.accountId === tree.management ? 'CREATED' : 'INVITED',
+      JoinedTimestamp: Date.parse(account.created ?? DEFAULT_ROOT_CREATED) / 1000,
+    };
+  }
+
+  /** One page of `items`: MaxResults (1 to 20), the page size cap, short pages, and empty pages that carry a NextToken. */
+  function organizationPage<T>(
+    org: FakeOrganization,
+    kind: string,
+    items: readonly T[],
+    body: Record<string, unknown>,
+  ) {
+    let size = org.pageSize ?? 20;
+    if (body.MaxResults !== undefined) {
+      const max = body.MaxResults;
+      if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 20) {
+        throw new ApiError(
+          'InvalidInputException',
+          `1 validation error detected: Value '${String(max)}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 20`,
+        );
+      }
+      size = Math.min(size, max);
+    }
+    let offset = 0;
+    let pageNumber = 0;
+    if (body.NextToken !== undefined) {
+      const token = decodeNextToken(body.NextToken);
+      if (!token || token.kind !== kind || token.offset > items.length) {
+        throw new ApiError(
+          'InvalidInputException',
+          'You specified an invalid value for nextToken. You must get the value from the response to a previous call to the API.',
+        );
+      }
+      ({ offset, page: pageNumber } = token);
+    }
+    const next = (at: number) => encodeNextToken({ kind, offset: at, page: pageNumber + 1 });
+    if (org.emptyPages?.includes(pageNumber)) return { items: [] as T[], NextToken: next(offset) };
+    if (items.length - offset <= size) return { items: items.slice(offset) };
+    const take = org.shortPages ? Math.max(1, size - 1) : size;
+    return { items: items.slice(offset, offset + take), NextToken: next(offset + take) };
+  }
+
+  type JsonHandler = (
+    body: Record<string, unknown>,
+    org: FakeOrganization,
+    tree: OrganizationTree,
+  ) => Record<string, unknown>;
+
+  const parentOf = (tree: OrganizationTree, body: Record<string, unknown>) => {
+    const parentId = body.ParentId;
+    if (typeof parentId !== 'string' || !/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/.test(parentId)) {
+      throw new ApiError(
+        'InvalidInputException',
+        `You provided a value that does not match the required pattern: ParentId ${JSON.stringify(parentId ?? null)}.`,
+      );
+    }
+    const parent = tree.parents.get(parentId);
+    if (!parent) throw new ApiError('ParentNotFoundException');
+    return { parentId, parent };
+  };
+
+  const organizations: Record<string, JsonHandler> = {
+    DescribeOrganization(_body, _org, tree) {
+      const management = accountById(tree.management);
+      return {
+        Organization: {
+          Id: tree.orgId,
+          Arn: `arn:${tree.partition}:organizations::${tree.management}:organization/${tree.orgId}`,
+          FeatureSet: 'ALL',
+          MasterAccountArn: tree.arn('account', tree.management),
+          MasterAccountId: tree.management,
+          MasterAccountEmail: management?.email ?? `aws+${tree.management}@example.com`,
+          AvailablePolicyTypes: [],
+        },
+      };
+    },
+
+    ListRoots(body, org, tree) {
+      const roots = [{ Id: tree.rootId, Arn: tree.arn('root', tree.rootId), Name: 'Root', PolicyTypes: [] }];
+      const p = organizationPage(org, 'roots', roots, body);
+      return { Roots: p.items, ...(p.NextToken && { NextToken: p.NextToken }) };
+    },
+
+    ListAccounts(body, org, tree) {
+      const p = organizationPage(org, 'accounts', accounts, body);
+      return {
+        Accounts: p.items.map((a) => accountJson(tree, a, org.accountFields)),
+        ...(p.NextToken && { NextToken: p.NextToken }),
+      };
+    },
+
+    ListAccountsForParent(body, org, tree) {
+      const { parentId, parent } = parentOf(tree, body);
+      const p = organizationPage(org, `accounts/${parentId}`, parent.accounts, body);
+      return {
+        Accounts: p.items.map((a) => accountJson(tree, a, org.accountFields)),
+        ...(p.NextToken && { NextToken: p.NextToken }),
+      };
+    },
+
+    ListChildren(body, org, tree) {
+      const { parentId, parent } = parentOf(tree, body);
+      const type = body.ChildType;
+      if (type !== 'ACCOUNT' && type !== 'ORGANIZATIONAL_UNIT') {
+        throw new ApiError(
+          'InvalidInputException',
+          `1 validation error detected: Value '${String(type)}' at 'childType' failed to satisfy constraint: Member must satisfy enum value set: [ACCOUNT, ORGANIZATIONAL_UNIT]`,
+        );
+      }
+      const ids = type === 'ACCOUNT' ? parent.accounts.map((a) => a.accountId) : parent.units.map((u) => u.id);
+      const p = organizationPage(org, `children/${type}/${parentId}`, ids, body);
+      return { Children: p.items.map((Id) => ({ Id, Type: type })), ...(p.NextToken && { NextToken: p.NextToken }) };
+    },
+
+    ListOrganizationalUnitsForParent(body, org, tree) {
+      const { parentId, parent } = parentOf(tree, body);
+      const p = organizationPage(org, `units/${parentId}`, parent.units, body);
+      return {
+        OrganizationalUnits: p.items.map((u) => ({ Id: u.id, Arn: tree.arn('ou', u.id), Name: u.name })),
+        ...(p.NextToken && { NextToken: p.NextToken }),
+      };
+    },
+  };
+
+  /** Organizations' checks (authentication, scripted failures, membership, deny) and its handler. */
+  function dispatchOrganizations(
+    action: string,
+    body: Record<string, unknown>,
+    auth: SigV4 | undefined,
+    ctx: AccountContext,
+  ): Record<string, unknown> {
+    const handler = organizations[action];
+    if (!handler || !ORGANIZATIONS_ACTIONS.has(action)) throw new ApiError('UnknownOperationException');
+    if (!auth) throw new ApiError('MissingAuthenticationTokenException');
+    checkSession(auth);
+    const scripted = scriptedFailure(ctx, action);
+    if (scripted !== undefined) throw new ApiError(scripted);
+    const org = organization;
+    if (org === false) throw new ApiError('AWSOrganizationsNotInUseException');
+    const tree = organizationTree(org);
+    const caller = callerOf(auth.accessKeyId);
+    const admitted = caller.account === tree.management || (org.delegatedAdministrators ?? []).includes(caller.account);
+    if (!admitted) throw new ApiError('AccessDeniedException');
+    if (denied(ctx, action)) {
+      throw new ApiError(
+        'AccessDeniedException',
+        `User: ${caller.arn} is not authorized to perform: organizations:${action} on resource: * ` +
+          `because no identity-based policy allows the organizations:${action} action`,
+      );
+    }
+    return handler(body, org, tree);
   }
 
   // -- scripted transport faults (cut answers, hung requests) ----------------------
@@ -981,44 +1593,66 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     return cutXml(payload, cut.where);
   }
 
-  /** Records and leaves unanswered a request scripted to hang. */
-  function leaveHanging(action: string, params: Record<string, string>, auth: SigV4 | undefined): boolean {
-    if ((hangs[action] ?? 0) <= 0) return false;
-    hangs[action]! -= 1;
-    const service = params.Version === STS_VERSION ? 'sts' : 'iam';
+  function record(
+    service: RecordedRequest['service'],
+    action: string,
+    params: Record<string, string>,
+    auth: SigV4 | undefined,
+    account: FakeAccount,
+    status: number,
+    errorCode?: string,
+  ): void {
     requests.push({
       service,
       action,
       params,
+      account: account.accountId,
       ...(auth && { accessKeyId: auth.accessKeyId, signingRegion: auth.region, signingService: auth.service }),
-      status: 0,
+      status,
+      ...(errorCode !== undefined && { errorCode }),
       at: Date.now(),
     });
+  }
+
+  /** Records and leaves unanswered a request scripted to hang. */
+  function leaveHanging(
+    service: RecordedRequest['service'],
+    action: string,
+    params: Record<string, string>,
+    auth: SigV4 | undefined,
+    account: FakeAccount,
+  ): boolean {
+    if ((hangs[action] ?? 0) <= 0) return false;
+    hangs[action]! -= 1;
+    record(service, action, params, auth, account, 0);
     return true;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+  async function handleQuery(
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: string,
+    auth: SigV4 | undefined,
+    account: FakeAccount,
+  ): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const params: Record<string, string> = {};
     for (const [k, v] of url.searchParams) params[k] = v;
-    for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) params[k] = v;
+    for (const [k, v] of new URLSearchParams(raw)) params[k] = v;
 
     const service = params.Version === STS_VERSION ? 'sts' : 'iam';
     const action = params.Action ?? '';
-    const auth = parseAuthorization(req.headers.authorization);
     const requestId = randomUUID();
     const ns = NAMESPACE[service];
 
     if (service === 'iam' && options.latencyMs) await sleep(options.latencyMs);
-    if (leaveHanging(action, params, auth)) return;
+    if (leaveHanging(service, action, params, auth, account)) return;
 
     let status = 200;
     let errorCode: string | undefined;
     let body: string;
     try {
-      const result = dispatch(service, action, params, auth);
+      const result = dispatch(service, action, params, auth, contextOf(account));
       body =
         `<${action}Response xmlns="${ns}">` +
         node(`${action}Result`, result) +
@@ -1036,15 +1670,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
         `</ErrorResponse>`;
     }
 
-    requests.push({
-      service,
-      action,
-      params,
-      ...(auth && { accessKeyId: auth.accessKeyId, signingRegion: auth.region, signingService: auth.service }),
-      status,
-      ...(errorCode !== undefined && { errorCode }),
-      at: Date.now(),
-    });
+    record(service, action, params, auth, account, status, errorCode);
     const payload = cutIfScripted(action, status, `<?xml version="1.0" encoding="UTF-8"?>\n${body}\n`);
     res.writeHead(status, {
       'content-type': 'text/xml',
@@ -1052,6 +1678,70 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       'x-amzn-RequestId': requestId,
     });
     res.end(payload);
+  }
+
+  async function handleJson(
+    res: ServerResponse,
+    target: string,
+    raw: string,
+    auth: SigV4 | undefined,
+    account: FakeAccount,
+  ): Promise<void> {
+    const action = target.slice(ORGANIZATIONS_TARGET.length + 1);
+    const requestId = randomUUID();
+    let body: Record<string, unknown> = {};
+    let parsed = true;
+    try {
+      const value: unknown = raw.trim() ? JSON.parse(raw) : {};
+      if (value && typeof value === 'object' && !Array.isArray(value)) body = value as Record<string, unknown>;
+      else parsed = false;
+    } catch {
+      parsed = false;
+    }
+    const params = Object.fromEntries(
+      Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+    );
+
+    if (options.latencyMs) await sleep(options.latencyMs);
+    if (leaveHanging('organizations', action, params, auth, account)) return;
+
+    let status = 200;
+    let errorCode: string | undefined;
+    let payload: string;
+    try {
+      if (!parsed) throw new ApiError('SerializationException', 'Start of structure or map found where not expected.');
+      payload = JSON.stringify(dispatchOrganizations(action, body, auth, contextOf(account)));
+    } catch (err) {
+      const error = err instanceof ApiError ? err : new ApiError('ServiceException', String(err));
+      const type = ORGANIZATIONS_ERRORS[error.code] ? error.code : (ORGANIZATIONS_ALIASES[error.code] ?? error.code);
+      const known = ORGANIZATIONS_ERRORS[type];
+      status = known?.status ?? 400;
+      errorCode = type;
+      if (type === 'TooManyRequestsException') throttled += 1;
+      const message = error.message === error.code ? (known?.message ?? type) : error.message;
+      payload = JSON.stringify({ __type: type, message });
+      res.setHeader('x-amzn-ErrorType', `${type}:`);
+    }
+    record('organizations', action, params, auth, account, status, errorCode);
+    res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.1',
+      'content-length': Buffer.byteLength(payload),
+      'x-amzn-RequestId': requestId,
+    });
+    res.end(payload);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const auth = parseAuthorization(req.headers.authorization);
+    const account = servedFrom(auth);
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith(`${ORGANIZATIONS_TARGET}.`)) {
+      return handleJson(res, target, raw, auth, account);
+    }
+    return handleQuery(req, res, raw, auth, account);
   }
 
   const server = createServer((req, res) => {
@@ -1069,22 +1759,38 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    count: (action) => (action === undefined ? requests.length : requests.filter((r) => r.action === action).length),
+    count: (action, account) =>
+      requests.filter(
+        (r) => (action === undefined || r.action === action) && (account === undefined || r.account === account),
+      ).length,
     get throttled() {
       return throttled;
     },
     issuedCredentials,
+    sessions: sessionList,
     get account() {
-      return account;
+      return hub();
     },
     set account(next: FakeAccount) {
-      account = next;
-      index = undefined;
+      accounts[0] = next;
+    },
+    get accounts() {
+      return accounts;
+    },
+    set accounts(next: FakeAccount[]) {
+      if (next.length === 0) throw new Error('fake-aws: an organisation has at least one account');
+      accounts = next;
+    },
+    get organization() {
+      return organization;
+    },
+    set organization(next: FakeOrganization | false) {
+      organization = next;
     },
     failures,
     deny,
     resetReport(next) {
-      report = { phase: 'none' };
+      for (const ctx of contexts.values()) ctx.report = { phase: 'none' };
       if (next) reportOptions = next;
     },
     resetRequests() {

@@ -24,6 +24,24 @@ import {
   type User,
 } from '@aws-sdk/client-iam';
 import {
+  AccessDeniedException,
+  AWSOrganizationsNotInUseException,
+  DescribeOrganizationCommand,
+  InvalidInputException,
+  ListAccountsCommand,
+  ListChildrenCommand,
+  ListOrganizationalUnitsForParentCommand,
+  ListRootsCommand,
+  OrganizationsClient,
+  ParentNotFoundException,
+  TooManyRequestsException,
+  paginateListAccounts,
+  paginateListAccountsForParent,
+  paginateListChildren,
+  type Account,
+} from '@aws-sdk/client-organizations';
+import {
+  AssumeRoleCommand,
   AssumeRoleWithWebIdentityCommand,
   ExpiredTokenException,
   GetCallerIdentityCommand,
@@ -33,15 +51,18 @@ import {
   STSServiceException,
 } from '@aws-sdk/client-sts';
 import { parse } from 'csv-parse/sync';
+import { createIam } from '../../src/aws/iam.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CREDENTIAL_REPORT_COLUMNS,
   credentialReportCsv,
   seedAccount,
+  seedOrganization,
   startFakeAws,
   type FakeAccount,
   type FakeAws,
   type FakeAwsOptions,
+  type FakeOrganization,
   type FakeUser,
 } from '../fakes/aws.js';
 import { startFakeOidc, type FakeOidc } from '../fakes/oidc.js';
@@ -792,4 +813,562 @@ describe('seedAccount and scale', () => {
     expect(rows).toHaveLength(10_001);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
+});
+
+// ---------------------------------------------------------------------------
+// Many accounts, STS AssumeRole, Organizations
+// ---------------------------------------------------------------------------
+
+const HUB = '111111111111';
+const HUB_ROLE = `arn:aws:iam::${HUB}:role/gha/iam-stale-keys-hub`;
+const MEMBER_ROLE_NAME = 'iam-stale-keys-member';
+const memberRole = (account: string, name = MEMBER_ROLE_NAME) => `arn:aws:iam::${account}:role/${name}`;
+
+/** The hub and three members, each with one user of its own. */
+function fourAccounts(): FakeAccount[] {
+  return [HUB, '222222222222', '333333333333', '444444444444'].map((accountId, i) => ({
+    accountId,
+    alias: `acct-${i}`,
+    users: [
+      {
+        name: `user-of-${accountId}`,
+        keys: [{ id: `AKIAUSER${accountId}`, status: 'Active' as const, created: '2024-01-01T00:00:00Z' }],
+      },
+    ],
+    ...(i === 3 && { refuseAssumeRole: true }),
+  }));
+}
+
+function orgClient(fake: FakeAws, credentials = STATIC_CREDENTIALS, maxAttempts = 1): OrganizationsClient {
+  return new OrganizationsClient({ region: 'us-east-1', endpoint: fake.url, credentials, maxAttempts });
+}
+
+/** Signs in as the hub role with a web identity token, as the action does. */
+async function hubSession(fake: FakeAws) {
+  const out = await stsClient(fake).send(
+    new AssumeRoleWithWebIdentityCommand({ RoleArn: HUB_ROLE, RoleSessionName: 'scan-1', WebIdentityToken: 'jwt' }),
+  );
+  const c = out.Credentials!;
+  return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+}
+
+describe('many accounts and STS AssumeRole', () => {
+  it('serves each request from the account whose role the credentials came from', async () => {
+    const fake = await fakeAws({ account: undefined, accounts: fourAccounts(), memberRoleName: MEMBER_ROLE_NAME });
+    const hub = await hubSession(fake);
+    const assumed = await stsClient(fake, { credentials: hub }).send(
+      new AssumeRoleCommand({ RoleArn: memberRole('222222222222'), RoleSessionName: 'scan-1', DurationSeconds: 3600 }),
+    );
+    const c = assumed.Credentials!;
+    expect(c.Expiration!.getTime() - Date.now()).toBeGreaterThan(3_590_000);
+    expect(assumed.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::222222222222:assumed-role/${MEMBER_ROLE_NAME}/scan-1`);
+    const member = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+
+    const users = await iamClient(fake, { credentials: member }).send(new ListUsersCommand({}));
+    expect(users.Users?.map((u) => u.UserName)).toEqual(['user-of-222222222222']);
+    expect(users.Users?.[0]?.Arn).toBe('arn:aws:iam::222222222222:user/user-of-222222222222');
+    expect(await stsClient(fake, { credentials: member }).send(new GetCallerIdentityCommand({}))).toMatchObject({
+      Account: '222222222222',
+      Arn: assumed.AssumedRoleUser?.Arn,
+    });
+    // Anyone else is served from the hub.
+    const mine = await iamClient(fake).send(new ListUsersCommand({}));
+    expect(mine.Users?.map((u) => u.UserName)).toEqual([`user-of-${HUB}`]);
+
+    expect(fake.requests.map((r) => [r.action, r.account])).toEqual([
+      ['AssumeRoleWithWebIdentity', HUB],
+      ['AssumeRole', HUB],
+      ['ListUsers', '222222222222'],
+      ['GetCallerIdentity', '222222222222'],
+      ['ListUsers', HUB],
+    ]);
+    expect(fake.count('ListUsers', '222222222222')).toBe(1);
+    expect(fake.sessions.map((s) => [s.action, s.account, s.roleArn])).toEqual([
+      ['AssumeRoleWithWebIdentity', HUB, HUB_ROLE],
+      ['AssumeRole', '222222222222', memberRole('222222222222')],
+    ]);
+    expect(fake.issuedCredentials.map((i) => i.accessKeyId)).toEqual(fake.sessions.map((s) => s.accessKeyId));
+  });
+
+  it('refuses a role chain past one hour, as STS does, but not a user key', async () => {
+    const fake = await fakeAws({ account: undefined, accounts: fourAccounts() });
+    const hub = await hubSession(fake);
+    const err = await rejection(() =>
+      stsClient(fake, { credentials: hub, maxAttempts: 1 }).send(
+        new AssumeRoleCommand({ RoleArn: memberRole('222222222222'), RoleSessionName: 'scan', DurationSeconds: 3601 }),
+      ),
+    );
+    expect(err).toMatchObject({
+      name: 'ValidationError',
+      message: 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const out = await stsClient(fake).send(
+      new AssumeRoleCommand({ RoleArn: memberRole('222222222222'), RoleSessionName: 'scan', DurationSeconds: 43200 }),
+    );
+    expect(out.Credentials?.Expiration!.getTime()).toBeGreaterThan(Date.now() + 43_000_000);
+    await expect(
+      stsClient(fake).send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::1:role/x', RoleSessionName: 'scan' })),
+    ).rejects.toMatchObject({ name: 'ValidationError' });
+  });
+
+  it('answers a refused, missing or wrongly named role with AWS-shaped AccessDenied', async () => {
+    const fake = await fakeAws({ account: undefined, accounts: fourAccounts(), memberRoleName: MEMBER_ROLE_NAME });
+    const hub = await hubSession(fake);
+    const sts = stsClient(fake, { credentials: hub, maxAttempts: 1 });
+    const assume = (RoleArn: string) =>
+      rejection(() => sts.send(new AssumeRoleCommand({ RoleArn, RoleSessionName: 'scan-1' })));
+    const hubArn = `arn:aws:sts::${HUB}:assumed-role/iam-stale-keys-hub/scan-1`;
+
+    for (const arn of [
+      memberRole('444444444444'), // its trust policy refuses
+      memberRole('222222222222', 'OrganizationAccountAccessRole'), // no such role
+      memberRole('999999999999'), // no such account
+    ]) {
+      const err = await assume(arn);
+      expect(err).toBeInstanceOf(STSServiceException);
+      expect(err).toMatchObject({
+        name: 'AccessDenied',
+        message: `User: ${hubArn} is not authorized to perform: sts:AssumeRole on resource: ${arn}`,
+        $metadata: { httpStatusCode: 403 },
+      });
+    }
+    fake.deny.add('AssumeRole');
+    expect(((await assume(memberRole('222222222222'))) as Error).message).toBe(
+      `User: ${hubArn} is not authorized to perform: sts:AssumeRole on resource: ${memberRole('222222222222')} ` +
+        'because no identity-based policy allows the sts:AssumeRole action',
+    );
+    // Web identity into a member role works, and refuses where AssumeRole does.
+    fake.deny.clear();
+    const web = await stsClient(fake).send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: memberRole('333333333333'),
+        RoleSessionName: 's1',
+        WebIdentityToken: 'jwt',
+      }),
+    );
+    expect(web.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::333333333333:assumed-role/${MEMBER_ROLE_NAME}/s1`);
+    await expect(
+      stsClient(fake, { maxAttempts: 1 }).send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: memberRole('444444444444'),
+          RoleSessionName: 's1',
+          WebIdentityToken: 'jwt',
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity',
+    });
+  });
+
+  it('answers ExpiredToken to a session past its lifetime, in every service', async () => {
+    const fake = await fakeAws({ account: undefined, accounts: fourAccounts(), sessionLifetimeMs: 1_500 });
+    const hub = await hubSession(fake);
+    expect(fake.sessions[0]!.expiresAt - Date.now()).toBeLessThanOrEqual(1_500);
+    await expect(iamClient(fake, { credentials: hub }).send(new ListUsersCommand({}))).resolves.toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    await expect(
+      iamClient(fake, { credentials: hub, maxAttempts: 1 }).send(new ListUsersCommand({})),
+    ).rejects.toMatchObject({
+      name: 'ExpiredToken',
+      message: 'The security token included in the request is expired',
+      $metadata: { httpStatusCode: 403 },
+    });
+    await expect(
+      stsClient(fake, { credentials: hub, maxAttempts: 1 }).send(new GetCallerIdentityCommand({})),
+    ).rejects.toMatchObject({
+      name: 'ExpiredToken',
+    });
+    await expect(orgClient(fake, hub).send(new ListAccountsCommand({}))).rejects.toMatchObject({
+      name: 'ExpiredTokenException',
+      $metadata: { httpStatusCode: 400 },
+    });
+  });
+
+  it('keeps a credential report, throttling bucket, denials and scripted failures per account', async () => {
+    const accounts = fourAccounts();
+    accounts[1]!.report = { generationMs: 300 };
+    accounts[2]!.deny = ['ListUsers'];
+    accounts[2]!.failures = { ListAccountAliases: ['ServiceFailure'] };
+    const fake = await fakeAws({
+      account: undefined,
+      accounts,
+      report: { inProgressPolls: 0 },
+      throttle: { rate: 0.1, burst: 3 },
+    });
+    const hub = await hubSession(fake);
+    const as = async (account: string) => {
+      const out = await stsClient(fake, { credentials: hub }).send(
+        new AssumeRoleCommand({ RoleArn: memberRole(account), RoleSessionName: 'scan' }),
+      );
+      const c = out.Credentials!;
+      const credentials = {
+        accessKeyId: c.AccessKeyId!,
+        secretAccessKey: c.SecretAccessKey!,
+        sessionToken: c.SessionToken!,
+      };
+      return iamClient(fake, { credentials, maxAttempts: 1 });
+    };
+    const two = await as('222222222222');
+    const three = await as('333333333333');
+    const state = async (client: IAMClient) => (await client.send(new GenerateCredentialReportCommand({}))).State;
+
+    expect(await state(iamClient(fake))).toBe('COMPLETE'); // the hub: at once
+    await iamClient(fake).send(new ListAccountAliasesCommand({}));
+    await iamClient(fake).send(new ListAccountAliasesCommand({}));
+    expect(await state(two)).toBe('STARTED');
+    expect(await state(two)).toBe('INPROGRESS');
+    await expect(two.send(new GetCredentialReportCommand({}))).rejects.toBeInstanceOf(
+      CredentialReportNotReadyException,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 320));
+    // Each account has its own bucket of three: the hub's and account 2's are spent, account 3's is not.
+    await expect(iamClient(fake, { maxAttempts: 1 }).send(new ListAccountAliasesCommand({}))).rejects.toMatchObject({
+      name: 'Throttling',
+    });
+    await expect(two.send(new GetCredentialReportCommand({}))).rejects.toMatchObject({ name: 'Throttling' });
+    await expect(three.send(new ListAccountAliasesCommand({}))).rejects.toBeInstanceOf(ServiceFailureException);
+    await expect(three.send(new ListUsersCommand({}))).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: expect.stringContaining(
+        `assumed-role/${MEMBER_ROLE_NAME}/scan is not authorized to perform: iam:ListUsers`,
+      ),
+    });
+    expect(fake.requests.filter((r) => r.errorCode === 'Throttling').map((r) => r.account)).toEqual([
+      HUB,
+      '222222222222',
+    ]);
+  });
+
+  it('completes a timed report on GetCredentialReport too, once its time has passed', async () => {
+    const fake = await fakeAws({ report: { generationMs: 200, inProgressPolls: 99 } });
+    const client = iamClient(fake);
+    expect((await client.send(new GenerateCredentialReportCommand({}))).State).toBe('STARTED');
+    await expect(client.send(new GetCredentialReportCommand({}))).rejects.toBeInstanceOf(
+      CredentialReportNotReadyException,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 220));
+    const report = await client.send(new GetCredentialReportCommand({}));
+    expect(Buffer.from(report.Content!).toString('utf8')).toBe(credentialReportCsv(fake.account));
+    expect((await client.send(new GenerateCredentialReportCommand({}))).State).toBe('COMPLETE');
+  });
+});
+
+/**
+ * root r-ab12: the hub, 222…01
+ *   Workloads ou-ab12-aaaaaaaa: 222…02, 222…03
+ *     Prod ou-ab12-bbbbbbbb: 222…04 (SUSPENDED), 222…05
+ *       EU ou-ab12-cccccccc: 222…06
+ *   Sandbox ou-ab12-dddddddd: 222…07 (PENDING_CLOSURE)
+ */
+function smallOrganization(): { accounts: FakeAccount[]; organization: FakeOrganization } {
+  const account = (n: number, parent: string, extra: Partial<FakeAccount> = {}): FakeAccount => ({
+    accountId: `2222222222${String(n).padStart(2, '0')}`,
+    name: `Account ${n}`,
+    users: [],
+    parent,
+    ...extra,
+  });
+  return {
+    accounts: [
+      { accountId: HUB, name: 'Management', email: 'root@example.com', users: [], created: '2019-01-01T00:00:00Z' },
+      account(1, 'r-ab12'),
+      account(2, 'ou-ab12-aaaaaaaa'),
+      account(3, 'ou-ab12-aaaaaaaa'),
+      account(4, 'ou-ab12-bbbbbbbb', { state: 'SUSPENDED' }),
+      account(5, 'ou-ab12-bbbbbbbb'),
+      account(6, 'ou-ab12-cccccccc'),
+      account(7, 'ou-ab12-dddddddd', { state: 'PENDING_CLOSURE' }),
+    ],
+    organization: {
+      units: [
+        {
+          id: 'ou-ab12-aaaaaaaa',
+          name: 'Workloads',
+          units: [{ id: 'ou-ab12-bbbbbbbb', name: 'Prod', units: [{ id: 'ou-ab12-cccccccc', name: 'EU' }] }],
+        },
+        { id: 'ou-ab12-dddddddd', name: 'Sandbox' },
+      ],
+    },
+  };
+}
+
+describe('AWS Organizations', () => {
+  it('lists every account through the SDK paginator, across short pages and empty pages with a NextToken', async () => {
+    const { accounts, organization } = smallOrganization();
+    const fake = await fakeAws({
+      account: undefined,
+      accounts,
+      organization: { ...organization, pageSize: 3, shortPages: true, emptyPages: [0, 2] },
+    });
+    const pages: Account[][] = [];
+    for await (const page of paginateListAccounts({ client: orgClient(fake) }, {})) pages.push(page.Accounts ?? []);
+
+    expect(pages.map((p) => p.length)).toEqual([0, 2, 0, 2, 2, 2]);
+    const listed = pages.flat();
+    expect(listed.map((a) => a.Id)).toEqual(accounts.map((a) => a.accountId));
+    expect(listed[0]).toEqual({
+      Id: HUB,
+      Arn: `arn:aws:organizations::${HUB}:account/o-a1b2c3d4e5/${HUB}`,
+      Email: 'root@example.com',
+      Name: 'Management',
+      Status: 'ACTIVE',
+      State: 'ACTIVE',
+      JoinedMethod: 'CREATED',
+      JoinedTimestamp: new Date('2019-01-01T00:00:00Z'),
+    });
+    expect(listed.map((a) => a.State)).toEqual([
+      'ACTIVE',
+      'ACTIVE',
+      'ACTIVE',
+      'ACTIVE',
+      'SUSPENDED',
+      'ACTIVE',
+      'ACTIVE',
+      'PENDING_CLOSURE',
+    ]);
+    const calls = fake.requests.filter((r) => r.action === 'ListAccounts');
+    expect(calls).toHaveLength(6);
+    expect(calls[0]).toMatchObject({
+      service: 'organizations',
+      account: HUB,
+      signingService: 'organizations',
+      signingRegion: 'us-east-1',
+    });
+    expect(calls[0]?.params.NextToken).toBeUndefined();
+    expect(calls.slice(1).every((r) => typeof r.params.NextToken === 'string')).toBe(true);
+  });
+
+  it('walks the tree: roots, children, OUs and the accounts of a parent', async () => {
+    const fake = await fakeAws({ account: undefined, ...smallOrganization() });
+    const client = orgClient(fake);
+    const roots = await client.send(new ListRootsCommand({}));
+    expect(roots.Roots).toEqual([
+      { Id: 'r-ab12', Arn: `arn:aws:organizations::${HUB}:root/o-a1b2c3d4e5/r-ab12`, Name: 'Root', PolicyTypes: [] },
+    ]);
+    const children = async (ParentId: string, ChildType: 'ACCOUNT' | 'ORGANIZATIONAL_UNIT') => {
+      const ids: string[] = [];
+      for await (const page of paginateListChildren({ client, pageSize: 1 }, { ParentId, ChildType }))
+        ids.push(...(page.Children ?? []).map((c) => `${c.Type}:${c.Id}`));
+      return ids;
+    };
+    expect(await children('r-ab12', 'ORGANIZATIONAL_UNIT')).toEqual([
+      'ORGANIZATIONAL_UNIT:ou-ab12-aaaaaaaa',
+      'ORGANIZATIONAL_UNIT:ou-ab12-dddddddd',
+    ]);
+    expect(await children('r-ab12', 'ACCOUNT')).toEqual([`ACCOUNT:${HUB}`, 'ACCOUNT:222222222201']);
+    expect(await children('ou-ab12-bbbbbbbb', 'ACCOUNT')).toEqual(['ACCOUNT:222222222204', 'ACCOUNT:222222222205']);
+    expect(await children('ou-ab12-cccccccc', 'ORGANIZATIONAL_UNIT')).toEqual([]);
+
+    const inProd: string[] = [];
+    for await (const page of paginateListAccountsForParent({ client }, { ParentId: 'ou-ab12-bbbbbbbb' }))
+      inProd.push(...(page.Accounts ?? []).map((a) => `${a.Id} ${a.Name} ${a.Status}`));
+    expect(inProd).toEqual(['222222222204 Account 4 SUSPENDED', '222222222205 Account 5 ACTIVE']);
+
+    const units = await client.send(new ListOrganizationalUnitsForParentCommand({ ParentId: 'ou-ab12-aaaaaaaa' }));
+    expect(units.OrganizationalUnits).toEqual([
+      { Id: 'ou-ab12-bbbbbbbb', Arn: `arn:aws:organizations::${HUB}:ou/o-a1b2c3d4e5/ou-ab12-bbbbbbbb`, Name: 'Prod' },
+    ]);
+    const org = await client.send(new DescribeOrganizationCommand({}));
+    expect(org.Organization).toMatchObject({ Id: 'o-a1b2c3d4e5', MasterAccountId: HUB, FeatureSet: 'ALL' });
+  });
+
+  it('answers Organizations errors as JSON 1.1 exceptions the SDK knows', async () => {
+    const fake = await fakeAws({ account: undefined, ...smallOrganization() });
+    const client = orgClient(fake);
+    const missing = await rejection(() =>
+      client.send(new ListChildrenCommand({ ParentId: 'ou-ab12-zzzzzzzz', ChildType: 'ACCOUNT' })),
+    );
+    expect(missing).toBeInstanceOf(ParentNotFoundException);
+    expect(missing).toMatchObject({
+      message: "We can't find a root or OU with the ParentId that you specified.",
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(
+      client.send(new ListChildrenCommand({ ParentId: 'Prod', ChildType: 'ACCOUNT' })),
+    ).rejects.toBeInstanceOf(InvalidInputException);
+    await expect(client.send(new ListAccountsCommand({ MaxResults: 21 }))).rejects.toBeInstanceOf(
+      InvalidInputException,
+    );
+    await expect(client.send(new ListAccountsCommand({ NextToken: 'not-a-token' }))).rejects.toBeInstanceOf(
+      InvalidInputException,
+    );
+    const first = await client.send(new ListAccountsCommand({ MaxResults: 2 }));
+    await expect(
+      client.send(new ListChildrenCommand({ ParentId: 'r-ab12', ChildType: 'ACCOUNT', NextToken: first.NextToken })),
+    ).rejects.toBeInstanceOf(InvalidInputException);
+
+    fake.deny.add('ListAccounts');
+    const denied = await rejection(() => client.send(new ListAccountsCommand({})));
+    expect(denied).toBeInstanceOf(AccessDeniedException);
+    expect((denied as Error).message).toBe(
+      `User: arn:aws:iam::${HUB}:user/fake-caller is not authorized to perform: organizations:ListAccounts on resource: * ` +
+        'because no identity-based policy allows the organizations:ListAccounts action',
+    );
+    expect(fake.requests.at(-1)).toMatchObject({ status: 400, errorCode: 'AccessDeniedException' });
+  });
+
+  it('refuses a member account that is no delegated administrator, and answers a standalone account', async () => {
+    const { accounts, organization } = smallOrganization();
+    const fake = await fakeAws({
+      account: undefined,
+      accounts,
+      organization: { ...organization, delegatedAdministrators: ['222222222202'] },
+    });
+    const hub = await hubSession(fake);
+    const member = async (account: string) => {
+      const c = (
+        await stsClient(fake, { credentials: hub }).send(
+          new AssumeRoleCommand({ RoleArn: memberRole(account), RoleSessionName: 'scan' }),
+        )
+      ).Credentials!;
+      return orgClient(fake, {
+        accessKeyId: c.AccessKeyId!,
+        secretAccessKey: c.SecretAccessKey!,
+        sessionToken: c.SessionToken!,
+      } as typeof STATIC_CREDENTIALS);
+    };
+    const refused = await rejection(async () => (await member('222222222201')).send(new ListAccountsCommand({})));
+    expect(refused).toBeInstanceOf(AccessDeniedException);
+    expect((refused as Error).message).toBe("You don't have permissions to access this resource.");
+    const delegated = await (await member('222222222202')).send(new ListAccountsCommand({}));
+    expect(delegated.Accounts).toHaveLength(8);
+
+    fake.organization = false;
+    const alone = await rejection(() => orgClient(fake).send(new ListAccountsCommand({})));
+    expect(alone).toBeInstanceOf(AWSOrganizationsNotInUseException);
+    expect((alone as Error).message).toBe('Your account is not a member of an organization.');
+  });
+
+  it('lets the SDK retry scripted throttling, and answers only State once Status is retired', async () => {
+    const { accounts, organization } = smallOrganization();
+    const fake = await fakeAws({
+      account: undefined,
+      accounts,
+      organization: { ...organization, accountFields: 'state' },
+      failures: { ListAccounts: ['Throttling', 'TooManyRequestsException'] },
+    });
+    const out = await orgClient(fake, STATIC_CREDENTIALS, 3).send(new ListAccountsCommand({}));
+    expect(out.$metadata.attempts).toBe(3);
+    expect(fake.throttled).toBe(2);
+    expect(out.Accounts?.[4]).toMatchObject({ Id: '222222222204', State: 'SUSPENDED' });
+    expect(out.Accounts?.every((a) => a.Status === undefined)).toBe(true);
+
+    fake.failures.ListAccounts = ['Throttling'];
+    await expect(orgClient(fake).send(new ListAccountsCommand({}))).rejects.toBeInstanceOf(TooManyRequestsException);
+  });
+
+  it('speaks the raw JSON 1.1 protocol, and is found through AWS_ENDPOINT_URL_ORGANIZATIONS', async () => {
+    const fake = await fakeAws({ account: undefined, ...smallOrganization() });
+    const post = (target: string, body: string, signed = true) =>
+      fetch(fake.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': `AWSOrganizationsV20161128.${target}`,
+          ...(signed && {
+            authorization:
+              'AWS4-HMAC-SHA256 Credential=AKIDRAW/20261121/us-east-1/organizations/aws4_request, SignedHeaders=host, Signature=00',
+          }),
+        },
+        body,
+      });
+    const ok = await post('ListAccounts', '{"MaxResults":1}');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('application/x-amz-json-1.1');
+    const json = (await ok.json()) as { Accounts: { Id: string; JoinedTimestamp: number }[]; NextToken: string };
+    expect(json.Accounts.map((a) => a.Id)).toEqual([HUB]);
+    expect(typeof json.Accounts[0]!.JoinedTimestamp).toBe('number');
+    expect(json.NextToken).toEqual(expect.any(String));
+
+    const unknown = await post('CreateAccount', '{}');
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toEqual({ __type: 'UnknownOperationException', message: 'Unknown operation' });
+    const unsigned = await post('ListAccounts', '{}', false);
+    expect(unsigned.status).toBe(403);
+    expect(((await unsigned.json()) as { __type: string }).__type).toBe('MissingAuthenticationTokenException');
+
+    vi.stubEnv('AWS_ENDPOINT_URL_ORGANIZATIONS', fake.url);
+    const env = new OrganizationsClient({ region: 'us-east-1', credentials: STATIC_CREDENTIALS });
+    expect((await env.send(new ListAccountsCommand({}))).Accounts).toHaveLength(8);
+  });
+});
+
+describe('seedOrganization and scale', () => {
+  const now = new Date('2026-11-21T12:00:00Z');
+
+  it('seeds a deterministic organisation of nested OUs, accounts dealt over them', () => {
+    const a = seedOrganization({ accounts: 12, usersPerAccount: 20, now, ous: [3, 2], suspended: 2, seed: 4 });
+    const b = seedOrganization({ accounts: 12, usersPerAccount: 20, now, ous: [3, 2], suspended: 2, seed: 4 });
+    expect(a).toEqual(b);
+    expect(a.accounts.map((x) => x.accountId)).toEqual(
+      Array.from({ length: 12 }, (_, i) => String(111_111_111_111 + i)),
+    );
+    expect(a.accounts[0]).toMatchObject({ accountId: HUB, parent: 'r-ab12', name: 'Management' });
+    expect(a.organization.units).toHaveLength(3);
+    expect(a.organization.units?.every((u) => u.units?.length === 2)).toBe(true);
+    const ouIds = a.organization.units!.flatMap((u) => [u.id, ...u.units!.map((v) => v.id)]);
+    expect(ouIds.every((id) => /^ou-ab12-[a-z0-9]{8}$/.test(id))).toBe(true);
+    expect(new Set(a.accounts.slice(1).map((x) => x.parent))).toEqual(new Set(ouIds));
+    expect(a.accounts.map((x) => x.state ?? 'ACTIVE').filter((s) => s === 'SUSPENDED')).toHaveLength(2);
+    expect(a.accounts.every((x) => x.users.length === 20)).toBe(true);
+    expect(a.staleKeyIds.get(HUB)).toEqual(expect.any(Array));
+    // Each account seeded on its own: different users.
+    expect(a.accounts[1]!.users[0]!.keys[0]!.id).not.toBe(a.accounts[2]!.users[0]!.keys[0]!.id);
+  });
+
+  it('serves 1,000 accounts of 200 users each: list, assume into each, report with a generation time', async () => {
+    const started = Date.now();
+    const { accounts, organization } = seedOrganization({
+      accounts: 1000,
+      usersPerAccount: 200,
+      now,
+      ous: [4, 3],
+      suspended: 10,
+    });
+    const seeded = Date.now() - started;
+    const fake = await fakeAws({
+      account: undefined,
+      accounts,
+      organization,
+      report: { generationMs: 200 },
+      memberRoleName: MEMBER_ROLE_NAME,
+    });
+    // The action's own IAM client, which reads a credential report faster than the SDK's XML parser.
+    vi.stubEnv('AWS_ENDPOINT_URL_IAM', fake.url);
+    const listed: Account[] = [];
+    for await (const page of paginateListAccounts({ client: orgClient(fake) }, {}))
+      listed.push(...(page.Accounts ?? []));
+    expect(listed).toHaveLength(1000);
+    expect(fake.count('ListAccounts')).toBe(50);
+
+    const sts = stsClient(fake);
+    const queue = listed.map((a) => a.Id!);
+    const reports = new Map<string, number>();
+    await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+          const c = (await sts.send(new AssumeRoleCommand({ RoleArn: memberRole(id), RoleSessionName: 'bench' })))
+            .Credentials!;
+          const iam = createIam('aws', {
+            accessKeyId: c.AccessKeyId!,
+            secretAccessKey: c.SecretAccessKey!,
+            sessionToken: c.SessionToken!,
+          });
+          while ((await iam.generateCredentialReport()) !== 'COMPLETE') {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          const report = await iam.getCredentialReport();
+          reports.set(id, report.csv.split('\n').length);
+        }
+      }),
+    );
+    expect(reports.size).toBe(1000);
+    expect([...reports.values()].every((lines) => lines === 1 + 1 + 200 + 1)).toBe(true);
+    expect(new Set(fake.requests.filter((r) => r.action === 'GetCredentialReport').map((r) => r.account)).size).toBe(
+      1000,
+    );
+    expect(seeded).toBeLessThan(10_000);
+  }, 60_000);
 });
