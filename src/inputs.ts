@@ -2,7 +2,9 @@
  * Every input, read once and validated before anything touches the network. The rest of the
  * code takes the `Config` this returns and never reads an input itself.
  */
+import { ORGANIZATIONAL_UNIT_ID } from './aws/organizations.js';
 import type { Partition } from './model.js';
+import type { Shard } from './run/accounts.js';
 import type { Policy } from './core/judge.js';
 import type { Language } from './core/wecom-message.js';
 import { apiBaseUrlProblem, webhookUrlProblem, type WecomApp } from './wecom/client.js';
@@ -27,11 +29,25 @@ export interface Config {
   redactKeyIds: RedactMode;
   issue: IssueConfig;
   wecom: WecomConfig;
+  /** Which accounts to scan; `null` for the signed-in account alone. */
+  accounts: AccountsConfig | null;
   /** Inputs that are valid but likely not what was meant: each names the input. Said before any request. */
   warnings: string[];
 }
 
 export type NotifyWhen = 'stale' | 'changed' | 'always';
+
+/** The organisation mode: many accounts from one job. */
+export interface AccountsConfig {
+  /** Every ACTIVE account of the organisation (optionally under some OUs), or the listed IDs. */
+  source: { kind: 'organization'; organizationalUnits: string[] } | { kind: 'list'; ids: string[] };
+  exclude: string[];
+  /** A role name, optionally with a path (`security/iam-stale-keys`). */
+  memberRoleName: string;
+  memberRoleAuth: 'assume-role' | 'web-identity';
+  concurrency: number;
+  shard: Shard | null;
+}
 
 export interface WecomConfig {
   /** Group robot webhook URL (a secret), or `null`. */
@@ -154,6 +170,7 @@ export function readConfig(read: InputReader): Config {
   const failOnIncomplete = p.boolean('fail-on-incomplete', true);
   const redactKeyIds = p.oneOf('redact-key-ids', 'auto', ['auto', 'true', 'false'] as const);
 
+  const accounts = readAccountsInputs(p, problems);
   const issue = readIssueInputs(p, problems, warnings);
   const wecom = readWecomInputs(p, problems, warnings);
 
@@ -172,7 +189,92 @@ export function readConfig(read: InputReader): Config {
     redactKeyIds,
     issue,
     wecom,
+    accounts,
     warnings,
+  };
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const MEMBER_ROLE = /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+
+function readAccountsInputs(p: Parser, problems: string[]): AccountsConfig | null {
+  const accountsRaw = p.list('accounts');
+  const units = p.list('organizational-units');
+  const exclude = p.list('exclude-accounts');
+  const shardRaw = p.raw('shard');
+  const memberRoleName = p.raw('member-role-name').replace(/^\/+|\/+$/g, '') || 'iam-stale-keys';
+  const memberRoleAuth = p.oneOf('member-role-auth', 'assume-role', ['assume-role', 'web-identity'] as const);
+  const concurrency = p.wholeNumber('account-concurrency', 16, 1, 64, 'accounts scanned at once');
+
+  if (accountsRaw.length === 0) {
+    for (const [name, set] of [
+      ['organizational-units', units.length > 0],
+      ['exclude-accounts', exclude.length > 0],
+      ['shard', shardRaw !== ''],
+    ] as const) {
+      if (set) {
+        problems.push(
+          `Input "${name}" is set but "accounts" is not: it applies to the organisation mode only. Set accounts to organization (or to account IDs), or remove ${name}.`,
+        );
+      }
+    }
+    return null;
+  }
+
+  const organization = accountsRaw.length === 1 && accountsRaw[0]!.toLowerCase() === 'organization';
+  const ids: string[] = [];
+  if (!organization) {
+    for (const item of accountsRaw) {
+      if (ACCOUNT_ID.test(item)) ids.push(item);
+      else {
+        problems.push(
+          `Input "accounts" has "${item}", which is not a 12-digit AWS account ID: give organization, or account IDs separated by commas or newlines.`,
+        );
+      }
+    }
+    if (units.length > 0) {
+      problems.push(
+        'Input "organizational-units" needs "accounts: organization": with a list of account IDs there is nothing to filter by OU.',
+      );
+    }
+  }
+  for (const unit of units) {
+    if (!ORGANIZATIONAL_UNIT_ID.test(unit)) {
+      problems.push(
+        `Input "organizational-units" has "${unit}", which is not an OU ID: OU IDs look like ou-ab12-11111111 (a root: r-ab12), as the AWS Organizations console shows them.`,
+      );
+    }
+  }
+  for (const id of exclude) {
+    if (!ACCOUNT_ID.test(id)) {
+      problems.push(`Input "exclude-accounts" has "${id}", which is not a 12-digit AWS account ID.`);
+    }
+  }
+  if (!MEMBER_ROLE.test(memberRoleName)) {
+    problems.push(
+      `Input "member-role-name" must be an IAM role name, optionally with a path (iam-stale-keys or security/iam-stale-keys), got "${p.raw('member-role-name')}".`,
+    );
+  }
+  let shard: Shard | null = null;
+  if (shardRaw !== '') {
+    const m = /^(\d{1,4})\/(\d{1,4})$/.exec(shardRaw);
+    const index = Number(m?.[1]);
+    const count = Number(m?.[2]);
+    if (!m || index < 1 || count < 1 || index > count || count > 1000) {
+      problems.push(
+        `Input "shard" must be i/n with 1 ≤ i ≤ n ≤ 1000 (for example 2/3, the second of three slices), got "${shardRaw}".`,
+      );
+    } else {
+      shard = { index, count };
+    }
+  }
+  return {
+    source: organization ? { kind: 'organization', organizationalUnits: units } : { kind: 'list', ids },
+    exclude,
+    memberRoleName,
+    memberRoleAuth,
+    concurrency,
+    shard,
   };
 }
 

@@ -39,6 +39,7 @@ describe('readConfig', () => {
         closeResolved: true,
       },
       wecom: { webhookUrl: null, mentionedList: [], app: null, notifyWhen: 'stale', language: 'en' },
+      accounts: null,
       warnings: [],
     });
   });
@@ -105,6 +106,7 @@ describe('readConfig', () => {
         notifyWhen: 'changed',
         language: 'zh',
       },
+      accounts: null,
       warnings: [],
     });
   });
@@ -285,5 +287,62 @@ describe('partitionOfRegion', () => {
     expect(
       ['us-east-1', 'eu-central-2', 'cn-north-1', 'cn-northwest-1', 'us-gov-west-1'].map(partitionOfRegion),
     ).toEqual(['aws', 'aws', 'aws-cn', 'aws-cn', 'aws-us-gov']);
+  });
+
+  it('reads the organisation mode', () => {
+    expect(
+      readConfig(
+        reader({
+          accounts: 'organization',
+          'organizational-units': 'ou-ab12-11111111\nr-ab12',
+          'exclude-accounts': '111111111111, 222222222222',
+          'member-role-name': '/security/iam-stale-keys',
+          'member-role-auth': 'web-identity',
+          'account-concurrency': '32',
+          shard: '2/3',
+        }),
+      ).accounts,
+    ).toEqual({
+      source: { kind: 'organization', organizationalUnits: ['ou-ab12-11111111', 'r-ab12'] },
+      exclude: ['111111111111', '222222222222'],
+      memberRoleName: 'security/iam-stale-keys',
+      memberRoleAuth: 'web-identity',
+      concurrency: 32,
+      shard: { index: 2, count: 3 },
+    });
+    expect(readConfig(reader({ accounts: '111111111111\n222222222222' })).accounts).toMatchObject({
+      source: { kind: 'list', ids: ['111111111111', '222222222222'] },
+      memberRoleName: 'iam-stale-keys',
+      memberRoleAuth: 'assume-role',
+      concurrency: 16,
+      shard: null,
+    });
+  });
+
+  it('refuses organisation inputs that are malformed or that do nothing', () => {
+    expect(problems({ accounts: 'organisation' })).toEqual([
+      'Input "accounts" has "organisation", which is not a 12-digit AWS account ID: give organization, or account IDs separated by commas or newlines.',
+    ]);
+    expect(problems({ shard: '1/2', 'exclude-accounts': '111111111111' })).toEqual([
+      'Input "exclude-accounts" is set but "accounts" is not: it applies to the organisation mode only. Set accounts to organization (or to account IDs), or remove exclude-accounts.',
+      'Input "shard" is set but "accounts" is not: it applies to the organisation mode only. Set accounts to organization (or to account IDs), or remove shard.',
+    ]);
+    expect(
+      problems({
+        accounts: '111111111111',
+        'organizational-units': 'ou-nope',
+        'exclude-accounts': '12345',
+        'member-role-name': 'has spaces',
+        shard: '3/2',
+        'account-concurrency': '65',
+      }),
+    ).toEqual([
+      'Input "account-concurrency" must be a whole number of accounts scanned at once from 1 to 64, got "65".',
+      'Input "organizational-units" needs "accounts: organization": with a list of account IDs there is nothing to filter by OU.',
+      'Input "organizational-units" has "ou-nope", which is not an OU ID: OU IDs look like ou-ab12-11111111 (a root: r-ab12), as the AWS Organizations console shows them.',
+      'Input "exclude-accounts" has "12345", which is not a 12-digit AWS account ID.',
+      'Input "member-role-name" must be an IAM role name, optionally with a path (iam-stale-keys or security/iam-stale-keys), got "has spaces".',
+      'Input "shard" must be i/n with 1 ≤ i ≤ n ≤ 1000 (for example 2/3, the second of three slices), got "3/2".',
+    ]);
   });
 });
