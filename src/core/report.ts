@@ -62,7 +62,14 @@ export function staleKeysJson(
   stale: readonly Finding[],
   budgetUtf16Bytes = STALE_KEYS_OUTPUT_BUDGET_UTF16_BYTES,
 ): { json: string; included: number } {
-  const items = stale.map((f) => JSON.stringify(staleKeyOutput(f)));
+  return fitJsonArray(
+    stale.map((f) => JSON.stringify(staleKeyOutput(f))),
+    budgetUtf16Bytes,
+  );
+}
+
+/** A JSON array of as many of the serialised `items` as fit in the budget, in order. */
+export function fitJsonArray(items: readonly string[], budgetUtf16Bytes: number): { json: string; included: number } {
   let size = utf16Bytes('[]');
   let included = 0;
   for (const item of items) {

@@ -1,0 +1,68 @@
+/**
+ * One account's scan: its alias, its inventory and the judgement, as one `ScanResult`. The same for
+ * a single-account job and for each account of an organisation, so both read and judge alike.
+ */
+import { isAccessDenied } from '../aws/errors.js';
+import type { IamApi } from '../aws/iam.js';
+import { flaggedUsers, judge, type Policy } from '../core/judge.js';
+import type { ScanResult } from '../core/scan.js';
+import type { ScanMethodInput } from '../inputs.js';
+import { takeInventory } from '../inventory.js';
+import type { Partition } from '../model.js';
+import type { Sleep } from '../retry.js';
+
+export interface ScanSettings {
+  scanMethod: ScanMethodInput;
+  policy: Policy;
+  /** The session's length, for the fix when it expires mid-scan; `null` for credentials from the environment. */
+  roleDurationSeconds: number | null;
+}
+
+export interface ScanDeps {
+  iam: IamApi;
+  sleep: Sleep;
+  now: Date;
+  info: (message: string) => void;
+  warning: (message: string) => void;
+}
+
+export async function scanAccount(
+  identity: { accountId: string; arn: string; partition: Partition },
+  settings: ScanSettings,
+  deps: ScanDeps,
+): Promise<ScanResult> {
+  const { iam, now } = deps;
+  // The alias is for people only: look it up while the inventory runs.
+  const [alias, inventory] = await Promise.all([
+    accountAlias(iam, deps.info),
+    takeInventory(settings.scanMethod, {
+      iam,
+      sleep: deps.sleep,
+      usersToConfirm: (keys) => flaggedUsers(judge(keys, settings.policy, now)),
+      lastUseMatters: settings.policy.maxUnusedDays > 0,
+      roleDurationSeconds: settings.roleDurationSeconds,
+      info: deps.info,
+      warning: deps.warning,
+    }),
+  ]);
+  return {
+    account: { id: identity.accountId, alias, partition: identity.partition, callerArn: identity.arn },
+    inventory,
+    judgement: judge(inventory.keys, settings.policy, now),
+    policy: settings.policy,
+    now,
+  };
+}
+
+/** The account's alias, for people; optional, so a denial is not an error. */
+async function accountAlias(iam: IamApi, info: (message: string) => void): Promise<string | null> {
+  try {
+    return (await iam.listAccountAliases())[0] ?? null;
+  } catch (err) {
+    if (isAccessDenied(err)) {
+      info('iam:ListAccountAliases is not allowed; the account is shown by its ID.');
+      return null;
+    }
+    throw err;
+  }
+}

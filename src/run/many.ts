@@ -1,0 +1,109 @@
+/**
+ * The organisation mode: many accounts from one job. Scan them all (one account's failure is its
+ * own row), then settle the outputs, the report, the summary and the outcome before GitHub or a
+ * chat is asked anything; then each account's tracking issue, one digest to the team, and the
+ * summary again with the issues.
+ */
+import * as core from '@actions/core';
+import { getCallerIdentity } from '../aws/credentials.js';
+import { count, plural } from '../core/markdown.js';
+import type { Outcome } from '../core/outcome.js';
+import { runContext } from '../github/context.js';
+import type { Config } from '../inputs.js';
+import { scanOrganization, type OrganizationScan } from './organization.js';
+import { renderOverview, type AccountRun } from './overview.js';
+import { accountsJson, decideRunOutcome, runStaleKeysJson, runTotals, writeRunReport } from './results.js';
+import { keyIdStyle, writeSummary, type Runtime } from './runtime.js';
+import { hubCredentials, idTokenGetter } from './sign-in.js';
+import { scanSettings } from './single.js';
+import { trackAccounts } from './tracking.js';
+
+export async function runOrganization(config: Config, runtime: Runtime): Promise<Outcome> {
+  const accounts = config.accounts!;
+  const hub = hubCredentials(config, runtime);
+  const hubIdentity = await getCallerIdentity(config.awsRegion, hub);
+  core.info(`Signed in to the hub account ${hubIdentity.accountId} as ${hubIdentity.arn}.`);
+  const scan = await scanOrganization(
+    {
+      accounts,
+      settings: scanSettings(config),
+      awsRegion: config.awsRegion,
+      audience: config.audience,
+      roleSessionName: config.roleSessionName,
+      hubArn: config.roleToAssume,
+    },
+    {
+      hub,
+      hubIdentity,
+      getIdToken: idTokenGetter(runtime),
+      setSecret: core.setSecret,
+      sleep: runtime.sleep,
+      now: runtime.now,
+      info: core.info,
+    },
+  );
+  for (const id of scan.selection.unmatchedExclusions) {
+    core.warning(`Input "exclude-accounts": ${id} is not among the accounts listed, so it excluded nothing.`);
+  }
+  return publish(scan, config, runtime);
+}
+
+async function publish(scan: OrganizationScan, config: Config, runtime: Runtime): Promise<Outcome> {
+  const run = runContext(runtime.env);
+  const keyId = keyIdStyle(config, run);
+  const now = runtime.now();
+  const { runs } = scan;
+  const summary = () => renderOverview(runs, { keyId, source: scan.source, excluded: scan.selection.excluded, now });
+
+  const reportPath = await writeRunReport(
+    runs,
+    { generatedAt: now, source: scan.source, shard: config.accounts!.shard },
+    runtime.env,
+  );
+  setOutputs(runs, reportPath);
+  logRun(runs);
+  const outcome = decideRunOutcome(runs, config);
+  await writeSummary(runtime.env, summary());
+
+  await trackAccounts(runs, config, run, keyId);
+  core.setOutput('accounts', accountsJson(runs).json);
+  core.setOutput('notified', false);
+
+  await writeSummary(runtime.env, summary());
+  return outcome;
+}
+
+function setOutputs(runs: readonly AccountRun[], reportPath: string): void {
+  const totals = runTotals(runs);
+  const staleKeys = runStaleKeysJson(runs);
+  if (staleKeys.included < staleKeys.total) {
+    core.warning(
+      `The stale-keys output lists ${count(staleKeys.included)} of ${count(staleKeys.total)} stale keys to stay within GitHub's output size limit; the report file (report-path) has them all.`,
+    );
+  }
+  const accounts = accountsJson(runs);
+  if (accounts.included < accounts.total) {
+    core.warning(
+      `The accounts output lists ${count(accounts.included)} of ${count(accounts.total)} accounts, worst first, to stay within GitHub's output size limit; the report file (report-path) has them all.`,
+    );
+  }
+  // One account's outputs say nothing of an organisation.
+  for (const name of ['account-id', 'issue-number', 'issue-url', 'issue-action']) core.setOutput(name, '');
+  core.setOutput('scanned-users', totals.users);
+  core.setOutput('scanned-keys', totals.keys);
+  core.setOutput('stale-count', totals.stale);
+  core.setOutput('due-soon-count', totals.dueSoon);
+  core.setOutput('stale-keys', staleKeys.json);
+  core.setOutput('accounts', accounts.json);
+  core.setOutput('accounts-scanned', totals.scanned);
+  core.setOutput('accounts-failed', totals.failed);
+  core.setOutput('scan-complete', totals.complete);
+  core.setOutput('report-path', reportPath);
+}
+
+function logRun(runs: readonly AccountRun[]): void {
+  const totals = runTotals(runs);
+  core.info(
+    `${plural(runs.length, 'account', 'accounts')}: ${count(totals.scanned)} scanned, ${count(totals.failed)} could not be; ${plural(totals.users, 'user', 'users')} and ${plural(totals.keys, 'key', 'keys')}: ${count(totals.stale)} stale, ${count(totals.dueSoon)} due soon.`,
+  );
+}

@@ -1,0 +1,181 @@
+/**
+ * The single-account mode: the signed-in account, scanned, reported, tracked in its issue and told to
+ * the team. The summary, the outputs and the outcome are settled before GitHub or a chat is asked
+ * anything, so neither can hold them back.
+ */
+import * as core from '@actions/core';
+import { scanAccount, type ScanSettings } from '../account/scan.js';
+import { getCallerIdentity } from '../aws/credentials.js';
+import { errorMessage } from '../aws/errors.js';
+import { createIam } from '../aws/iam.js';
+import { isIncomplete, scanGaps } from '../core/coverage.js';
+import { count, plural } from '../core/markdown.js';
+import { decideOutcome, type Outcome } from '../core/outcome.js';
+import { keyLabel, reasonText, userLabel, type KeyIdStyle } from '../core/present.js';
+import { buildReport, staleKeysJson } from '../core/report.js';
+import { rotationSteps } from '../core/rotation.js';
+import type { ScanResult } from '../core/scan.js';
+import { renderFailedScan, renderSummary } from '../core/summary.js';
+import { runContext, type RunContext } from '../github/context.js';
+import { createIssuesApi } from '../github/issues.js';
+import type { Config } from '../inputs.js';
+import { writeReport } from '../sinks/files.js';
+import { isForbiddenIntegration, syncTrackingIssue, type TrackingOutcome } from '../sinks/tracking-issue.js';
+import { notifyWecom } from '../sinks/wecom.js';
+import { keyIdStyle, writeSummary, type Runtime } from './runtime.js';
+import { signIn } from './sign-in.js';
+
+export async function runSingleAccount(config: Config, runtime: Runtime): Promise<Outcome> {
+  let result: ScanResult;
+  try {
+    result = await scan(config, runtime);
+  } catch (err) {
+    await writeSummary(runtime.env, renderFailedScan(errorMessage(err)));
+    throw err;
+  }
+  return publish(result, config, runtime);
+}
+
+async function scan(config: Config, runtime: Runtime): Promise<ScanResult> {
+  const credentials = await signIn(config, runtime);
+  const identity = await getCallerIdentity(config.awsRegion, credentials);
+  core.info(`Scanning account ${identity.accountId} as ${identity.arn}.`);
+  return scanAccount(identity, scanSettings(config), {
+    iam: createIam(identity.partition, credentials),
+    sleep: runtime.sleep,
+    now: runtime.now(),
+    info: core.info,
+    warning: core.warning,
+  });
+}
+
+export function scanSettings(config: Config): ScanSettings {
+  return {
+    scanMethod: config.scanMethod,
+    policy: config.policy,
+    roleDurationSeconds: config.roleToAssume ? config.roleDurationSeconds : null,
+  };
+}
+
+/**
+ * Writes every report and runs every sink; returns the outcome. The summary, the outputs and the
+ * outcome are settled before GitHub or a chat is asked anything, so neither can hold them back.
+ */
+async function publish(result: ScanResult, config: Config, runtime: Runtime): Promise<Outcome> {
+  const { judgement, account, inventory } = result;
+  const run = runContext(runtime.env);
+  const keyId = keyIdStyle(config, run);
+  const outcome = decideOutcome(result, config);
+  const summary = (issue?: TrackingOutcome) =>
+    renderSummary(result, {
+      keyId,
+      issue,
+      rotation: rotationSteps(judgement.stale, keyId),
+    });
+
+  const reportPath = await writeReport(buildReport(result), runtime.env);
+  const staleKeys = staleKeysJson(judgement.stale);
+  if (staleKeys.included < judgement.stale.length) {
+    core.warning(
+      `The stale-keys output lists ${count(staleKeys.included)} of ${count(judgement.stale.length)} stale keys to stay within GitHub's output size limit; the report file (report-path) has them all.`,
+    );
+  }
+  core.setOutput('account-id', account.id);
+  core.setOutput('scanned-users', inventory.userCount);
+  core.setOutput('scanned-keys', judgement.scannedKeys);
+  core.setOutput('stale-count', judgement.stale.length);
+  core.setOutput('due-soon-count', judgement.dueSoon.length);
+  core.setOutput('stale-keys', staleKeys.json);
+  core.setOutput('report-path', reportPath);
+  core.setOutput('scan-complete', !isIncomplete(result));
+  logFindings(result, keyId);
+  if (judgement.unmatchedExclusions.length > 0) {
+    core.warning(
+      `Input "exclude-users": ${judgement.unmatchedExclusions.map((p) => `"${p}"`).join(', ')} matched no IAM user with an access key. Check the spelling (names and globs such as svc-*, matched without regard to case).`,
+    );
+  }
+  await writeSummary(runtime.env, summary());
+
+  const issue = await trackInIssue(result, config, run, keyId);
+  core.setOutput('issue-number', issue.number ?? '');
+  core.setOutput('issue-url', issue.url ?? '');
+  core.setOutput('issue-action', issue.action);
+
+  const notified = await notifyWecom(
+    config.wecom,
+    result,
+    {
+      keyId,
+      runUrl: run.runUrl,
+      issue: issue.number && issue.url ? { number: issue.number, url: issue.url } : null,
+      changed: issue.changed,
+    },
+    { sleep: runtime.sleep, setSecret: core.setSecret },
+    { info: core.info, warning: core.warning },
+  );
+  core.setOutput('notified', notified);
+
+  // Again, now with the tracking issue.
+  if (issue.number || issue.problem) await writeSummary(runtime.env, summary(issue));
+  return outcome;
+}
+
+const NO_ISSUE: TrackingOutcome = { action: 'none', number: null, url: null, changed: null };
+
+/** The tracking issue. A failure here is reported once, as a warning, and never hides the scan. */
+async function trackInIssue(
+  result: ScanResult,
+  config: Config,
+  run: RunContext,
+  keyId: KeyIdStyle,
+): Promise<TrackingOutcome> {
+  if (!config.issue.enabled) return NO_ISSUE;
+  if (!run.owner || !run.repo) {
+    core.warning('GITHUB_REPOSITORY is not set, so no tracking issue was opened or updated.');
+    return NO_ISSUE;
+  }
+  const api = createIssuesApi({
+    token: config.issue.token,
+    owner: run.owner,
+    repo: run.repo,
+    baseUrl: run.apiUrl,
+    info: core.info,
+  });
+  try {
+    return await syncTrackingIssue(
+      api,
+      result,
+      { ...config.issue, keyId, runUrl: run.runUrl },
+      { info: core.info, warning: core.warning },
+    );
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    if (isForbiddenIntegration(err)) {
+      core.warning(
+        `The token cannot write issues (${text}), so the tracking issue was not updated. Grant the job "permissions: issues: write", or set issue to false.`,
+      );
+    } else {
+      core.warning(`Could not update the tracking issue: ${text}. The scan's results above are complete.`);
+    }
+    return NO_ISSUE;
+  }
+}
+
+function logFindings(result: ScanResult, keyId: KeyIdStyle): void {
+  const { judgement, inventory, policy } = result;
+  core.info(
+    `${plural(inventory.userCount, 'user', 'users')}, ${plural(judgement.scannedKeys, 'key', 'keys')} scanned: ${count(judgement.stale.length)} stale, ${count(judgement.dueSoon.length)} due soon, ${count(judgement.excludedKeys)} excluded.`,
+  );
+  const shown = 50;
+  for (const f of judgement.stale.slice(0, shown)) {
+    const age = f.ageDays === null ? 'age unknown' : `${plural(f.ageDays, 'day', 'days')} old`;
+    const reasons = f.reasons.map((r) => reasonText(r, policy)).join(', ');
+    const status = f.status === 'Inactive' ? ' (inactive)' : '';
+    core.info(`  stale: ${userLabel(f)} ${keyLabel(f, keyId)}${status}, ${age}: ${reasons}`);
+  }
+  if (judgement.stale.length > shown) core.info(`  …and ${count(judgement.stale.length - shown)} more in the summary.`);
+  for (const gap of scanGaps(result)) {
+    const log = gap.couldHideStale ? core.warning : core.info;
+    log(`${gap.couldHideStale ? 'Not checked' : 'Note'}: ${gap.what}. Fix: ${gap.fix}.`);
+  }
+}
