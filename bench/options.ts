@@ -1,4 +1,5 @@
 /** The flags of `npm run bench` and their defaults. */
+import type { OrganizationBenchOptions } from './organization.js';
 import { parseArgs } from 'node:util';
 import type { Policy } from '../src/core/judge.js';
 
@@ -25,6 +26,8 @@ export interface BenchOptions {
   parseUsers: number;
   /** Start-up runs (the median is reported). */
   startupRuns: number;
+  /** The organisation scenario; `undefined` = skipped (`--org-accounts 0`). */
+  organization: OrganizationBenchOptions | undefined;
   /** Where the Markdown report goes; `undefined` = nowhere (`--out -`). */
   out: string | undefined;
   /** The flags as given, for the report's "command" line. */
@@ -45,6 +48,9 @@ export const USAGE = `npm run bench -- [flags]
   --seed 1                 seed of the generated accounts
   --parse-users 50000      users of the parsed credential report
   --startup-runs 7         start-up runs (median reported)
+  --org-accounts 1000      accounts of the organisation scenario (0 skips it)
+  --org-users 200          users of each of its accounts
+  --org-report-ms 2000     how long each account's credential report takes to generate
   --out docs/benchmarks.md where the report is written ('-' for nowhere)`;
 
 function positiveInt(name: string, value: string, min = 1): number {
@@ -82,6 +88,9 @@ export function readOptions(argv: string[]): BenchOptions {
       seed: { type: 'string', default: '1' },
       'parse-users': { type: 'string', default: '50000' },
       'startup-runs': { type: 'string', default: '7' },
+      'org-accounts': { type: 'string', default: '1000' },
+      'org-users': { type: 'string', default: '200' },
+      'org-report-ms': { type: 'string', default: '2000' },
       out: { type: 'string', default: 'docs/benchmarks.md' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -107,6 +116,17 @@ export function readOptions(argv: string[]): BenchOptions {
     seed: positiveInt('seed', values.seed, 0),
     parseUsers: positiveInt('parse-users', values['parse-users']),
     startupRuns: positiveInt('startup-runs', values['startup-runs']),
+    organization:
+      positiveInt('org-accounts', values['org-accounts'], 0) > 0
+        ? {
+            accounts: positiveInt('org-accounts', values['org-accounts']),
+            usersPerAccount: positiveInt('org-users', values['org-users']),
+            reportGenerationMs: positiveInt('org-report-ms', values['org-report-ms'], 0),
+            latencyMs: positiveInt('latency-ms', values['latency-ms'], 0),
+            concurrency: 16,
+            seed: positiveInt('seed', values.seed, 0),
+          }
+        : undefined,
     out: values.out === '-' ? undefined : values.out,
     argv,
   };

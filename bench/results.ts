@@ -1,5 +1,6 @@
 /** Everything one bench run measured: what the targets are judged on and the report is written from. */
 import type { StartupRun } from './bundle.js';
+import type { OrganizationRow } from './organization.js';
 import { median } from './format.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
@@ -32,6 +33,8 @@ export interface BenchResults {
   idleRssBytes: number;
   bundleBytes: number;
   startup: StartupRun[];
+  /** The organisation scenario, if it ran. */
+  organization: OrganizationRow | undefined;
 }
 
 export interface RunsSummary {

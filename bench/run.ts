@@ -11,6 +11,7 @@ import { bundleBytes, findNode24, measureStartup } from './bundle.js';
 import { prepareChildren, type Children } from './child.js';
 import { count, duration, megabytes } from './format.js';
 import { measureLargeReport } from './large-report.js';
+import { measureOrganization } from './organization.js';
 import { describeMachine } from './machine.js';
 import { BENCH_NOW, commandLine, readOptions, type BenchOptions } from './options.js';
 import { renderReport } from './report.js';
@@ -72,6 +73,13 @@ async function main(): Promise<void> {
     progress(`idle child: ${megabytes(idleRssBytes)}`);
     const startup = await measureStartup(node24.path, o.startupRuns);
     progress(`start-up: ${startup.map((s) => duration(s.firstRequestMs)).join(', ')}`);
+    const organization = o.organization ? await measureOrganization(node24.path, o.organization) : undefined;
+    if (organization) {
+      progress(
+        `organisation of ${count(organization.options.accounts)} accounts: ${duration(organization.wallMs)}, ${megabytes(organization.peakRssBytes)}, ${count(organization.iam)} IAM requests (bound ${count(organization.iamBound)}), ${organization.problems.join(', ') || 'exact'}`,
+      );
+    }
+
 
     const report = renderReport({
       options: o,
@@ -86,6 +94,7 @@ async function main(): Promise<void> {
       idleRssBytes,
       bundleBytes: bundleBytes(),
       startup,
+      organization,
     });
     console.log(report);
     if (o.out) {

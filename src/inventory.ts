@@ -144,7 +144,7 @@ async function pollReport(deps: InventoryDeps): Promise<{ csv: string; generated
           deps.info(`Fetching the credential report failed (${errorMessage(err)}); trying again.`);
       }
     }
-    const pause = Math.min(500 * 2 ** poll, 5000);
+    const pause = reportPause(poll);
     if (waited + pause > timeoutMs) {
       throw new ReportUnavailableError(
         `The credential report was not ready after ${Math.round(waited / 1000)} s (IAM may be busy)`,
@@ -154,6 +154,14 @@ async function pollReport(deps: InventoryDeps): Promise<{ csv: string; generated
     await deps.sleep(pause);
     waited += pause;
   }
+}
+
+/**
+ * The pause before the next look at a report being generated: 2 s, then 2, 4, 5, 5… IAM takes a
+ * few seconds even for a small account, so an earlier look only costs a request.
+ */
+export function reportPause(poll: number): number {
+  return poll === 0 ? 2000 : Math.min(1000 * 2 ** poll, 5000);
 }
 
 /** Per-user calls that failed, by what failed, for one gap per cause. */

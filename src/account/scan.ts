@@ -26,15 +26,19 @@ export interface ScanDeps {
   warning: (message: string) => void;
 }
 
+/**
+ * `identity.alias`: the account's name when the caller knows it already (the organisation's name
+ * for it), which saves a request; otherwise its IAM alias is looked up.
+ */
 export async function scanAccount(
-  identity: { accountId: string; arn: string; partition: Partition },
+  identity: { accountId: string; arn: string; partition: Partition; alias?: string | null },
   settings: ScanSettings,
   deps: ScanDeps,
 ): Promise<ScanResult> {
   const { iam, now } = deps;
   // The alias is for people only: look it up while the inventory runs.
   const [alias, inventory] = await Promise.all([
-    accountAlias(iam, deps.info),
+    identity.alias !== undefined ? identity.alias : accountAlias(iam, deps.info),
     takeInventory(settings.scanMethod, {
       iam,
       sleep: deps.sleep,

@@ -46,6 +46,8 @@ export interface IamApi {
   getAccessKeyLastUsed(accessKeyId: string): Promise<LastUse>;
   listAccountAliases(): Promise<string[]>;
   rootAccessKeysPresent(): Promise<boolean>;
+  /** Closes the client's connections; a run over many accounts makes one client each. */
+  close(): void;
 }
 
 /** IAM is global: one endpoint per partition, signed for this region. */
@@ -149,6 +151,10 @@ export function createIam(
     async rootAccessKeysPresent() {
       const out = await client.send(new GetAccountSummaryCommand({}));
       return (out.SummaryMap?.AccountAccessKeysPresent ?? 0) > 0;
+    },
+
+    close() {
+      client.destroy();
     },
   };
 }

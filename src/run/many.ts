@@ -12,7 +12,7 @@ import { runContext } from '../github/context.js';
 import type { Config } from '../inputs.js';
 import { scanOrganization, type OrganizationScan } from './organization.js';
 import { renderOverview, type AccountRun } from './overview.js';
-import { accountsJson, decideRunOutcome, runStaleKeysJson, runTotals, writeRunReport } from './results.js';
+import { accountsJson, decideRunOutcome, RunReportWriter, runStaleKeysJson, runTotals } from './results.js';
 import { keyIdStyle, writeSummary, type Runtime } from './runtime.js';
 import { hubCredentials, idTokenGetter } from './sign-in.js';
 import { scanSettings } from './single.js';
@@ -20,9 +20,11 @@ import { trackAccounts } from './tracking.js';
 
 export async function runOrganization(config: Config, runtime: Runtime): Promise<Outcome> {
   const accounts = config.accounts!;
+  const now = runtime.now();
   const hub = hubCredentials(config, runtime);
   const hubIdentity = await getCallerIdentity(config.awsRegion, hub);
   core.info(`Signed in to the hub account ${hubIdentity.accountId} as ${hubIdentity.arn}.`);
+  const report = await RunReportWriter.open({ generatedAt: now, shard: accounts.shard }, runtime.env);
   const scan = await scanOrganization(
     {
       accounts,
@@ -40,27 +42,29 @@ export async function runOrganization(config: Config, runtime: Runtime): Promise
       sleep: runtime.sleep,
       now: runtime.now,
       info: core.info,
+      record: (run) => report.add(run),
     },
   );
   for (const id of scan.selection.unmatchedExclusions) {
     core.warning(`Input "exclude-accounts": ${id} is not among the accounts listed, so it excluded nothing.`);
   }
-  return publish(scan, config, runtime);
+  return publish(scan, report, config, runtime, now);
 }
 
-async function publish(scan: OrganizationScan, config: Config, runtime: Runtime): Promise<Outcome> {
+async function publish(
+  scan: OrganizationScan,
+  report: RunReportWriter,
+  config: Config,
+  runtime: Runtime,
+  now: Date,
+): Promise<Outcome> {
   const run = runContext(runtime.env);
   const keyId = keyIdStyle(config, run);
-  const now = runtime.now();
   const { runs } = scan;
   const summary = () => renderOverview(runs, { keyId, source: scan.source, excluded: scan.selection.excluded, now });
 
-  const reportPath = await writeRunReport(
-    runs,
-    { generatedAt: now, source: scan.source, shard: config.accounts!.shard },
-    runtime.env,
-  );
-  setOutputs(runs, reportPath);
+  await report.finish(scan.source);
+  setOutputs(runs, report.path);
   logRun(runs);
   const outcome = decideRunOutcome(runs, config);
   await writeSummary(runtime.env, summary());

@@ -6,7 +6,6 @@
 import pLimit from 'p-limit';
 import { scanAccount, type ScanSettings } from '../account/scan.js';
 import type { AwsCredentialSource, CallerIdentity } from '../aws/credentials.js';
-import { getCallerIdentity } from '../aws/credentials.js';
 import { errorMessage } from '../aws/errors.js';
 import { createIam } from '../aws/iam.js';
 import { listOrganizationAccounts } from '../aws/organizations.js';
@@ -28,6 +27,8 @@ export interface OrganizationScanConfig {
 }
 
 export interface OrganizationScanDeps {
+  /** Takes each account's full result as its scan ends (the report file), before its keys are let go. */
+  record: (run: AccountRun) => Promise<void>;
   /** The hub's credentials (a renewing provider), or `undefined` for the environment's. */
   hub: AwsCredentialSource | undefined;
   hubIdentity: CallerIdentity;
@@ -119,20 +120,39 @@ async function scanMember(
   const log = (message: string) => deps.info(`[${member.id}] ${message}`);
   try {
     const credentials = sessions.credentials(member.id);
-    await credentials(); // A refused sign-in is said as such, not as "could not tell which account".
-    const identity = await getCallerIdentity(config.awsRegion, credentials);
-    const result = await scanAccount(identity, config.settings, {
-      iam: createIam(identity.partition, credentials),
-      sleep: deps.sleep,
-      now,
-      info: log,
-      // Per-account warnings would be a thousand annotations: the summary carries them.
-      warning: log,
-    });
-    return { account: member, result, error: null, issue: null };
+    await credentials(); // A refused sign-in is said as such.
+    // Who we are is known without asking STS: the member role's session in the member account.
+    const partition = deps.hubIdentity.partition;
+    const role = sessions.roleArn(member.id).split(':role/')[1]!.split('/').at(-1)!;
+    const identity = {
+      accountId: member.id,
+      arn: `arn:${partition}:sts::${member.id}:assumed-role/${role}/${config.roleSessionName}`,
+      partition,
+      // The organisation's name for the account stands for its alias; a listed ID has its alias looked up.
+      ...(member.name !== null && { alias: member.name }),
+    };
+    const iam = createIam(identity.partition, credentials);
+    try {
+      const result = await scanAccount(identity, config.settings, {
+        iam,
+        sleep: deps.sleep,
+        now,
+        info: log,
+        // Per-account warnings would be a thousand annotations: the summary carries them.
+        warning: log,
+      });
+      const run: AccountRun = { account: member, result, error: null, issue: null };
+      await deps.record(run);
+      // Its report entry is written: a thousand accounts' keys are not kept for the rest of the run.
+      return { ...run, result: { ...result, inventory: { ...result.inventory, keys: [] } } };
+    } finally {
+      iam.close();
+    }
   } catch (err) {
     const error = errorMessage(err);
     log(`Could not be scanned: ${error}`);
-    return { account: member, result: null, error, issue: null };
+    const run: AccountRun = { account: member, result: null, error, issue: null };
+    await deps.record(run);
+    return run;
   }
 }

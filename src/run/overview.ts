@@ -12,7 +12,10 @@ import type { MemberAccount } from './accounts.js';
 /** What became of one account in a run. */
 export interface AccountRun {
   account: MemberAccount;
-  /** The scan, or `null` when the account could not be scanned. */
+  /**
+   * The scan, or `null` when the account could not be scanned. In the organisation mode its
+   * `inventory.keys` is emptied once the report file has them; the judgement is whole.
+   */
   result: ScanResult | null;
   /** Why the account could not be scanned. */
   error: string | null;

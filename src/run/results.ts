@@ -3,8 +3,7 @@
  * entry per account), the JSON report of every account, and the one outcome. Pure, but for the
  * report file, which is written account by account so a thousand accounts never make one huge string.
  */
-import { open } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIncomplete, scanGaps } from '../core/coverage.js';
@@ -122,36 +121,53 @@ export function decideRunOutcome(runs: readonly AccountRun[], policy: OutcomePol
   };
 }
 
-/** The JSON report of every account, written one account at a time. Returns its path. */
-export async function writeRunReport(
-  runs: readonly AccountRun[],
-  meta: { generatedAt: Date; source: string; shard: { index: number; count: number } | null },
-  env: NodeJS.ProcessEnv,
-): Promise<string> {
-  const dir = env.RUNNER_TEMP || tmpdir();
-  await mkdir(dir, { recursive: true });
-  const shard = meta.shard ? `-shard-${meta.shard.index}-of-${meta.shard.count}` : '';
-  const path = join(dir, `iam-stale-keys-organization${shard}.json`);
-  const file = await open(path, 'w');
-  try {
+/**
+ * The JSON report of every account, written one account at a time as each scan ends, so a thousand
+ * accounts' keys are never all in memory at once: `{ …, "accounts": [ … ], "source": … }`. The
+ * tracking issues are in the `accounts` output.
+ */
+export class RunReportWriter {
+  private constructor(
+    readonly path: string,
+    private readonly file: FileHandle,
+  ) {}
+
+  private first = true;
+  private queue: Promise<void> = Promise.resolve();
+
+  static async open(
+    meta: { generatedAt: Date; shard: { index: number; count: number } | null },
+    env: NodeJS.ProcessEnv,
+  ): Promise<RunReportWriter> {
+    const dir = env.RUNNER_TEMP || tmpdir();
+    await mkdir(dir, { recursive: true });
+    const shard = meta.shard ? `-shard-${meta.shard.index}-of-${meta.shard.count}` : '';
+    const path = join(dir, `iam-stale-keys-organization${shard}.json`);
+    const writer = new RunReportWriter(path, await open(path, 'w'));
     const head = {
       schemaVersion: 1,
       mode: 'organization',
       generatedAt: meta.generatedAt.toISOString(),
-      source: meta.source,
     };
-    await file.write(`${JSON.stringify(head).slice(0, -1)},"accounts":[\n`);
-    let first = true;
-    for (const r of runs) {
-      const entry = r.result
-        ? { accountId: r.account.id, name: r.account.name, error: null, issue: r.issue, ...buildReport(r.result) }
-        : { accountId: r.account.id, name: r.account.name, error: r.error, issue: r.issue };
-      await file.write(`${first ? '' : ',\n'}${JSON.stringify(entry)}`);
-      first = false;
-    }
-    await file.write('\n]}\n');
-  } finally {
-    await file.close();
+    await writer.file.write(`${JSON.stringify(head).slice(0, -1)},"accounts":[\n`);
+    return writer;
   }
-  return path;
+
+  /** Appends one account (in the order accounts finish); writes are queued, one at a time. */
+  add(run: AccountRun): Promise<void> {
+    const entry = run.result
+      ? { accountId: run.account.id, name: run.account.name, error: null, ...buildReport(run.result) }
+      : { accountId: run.account.id, name: run.account.name, error: run.error };
+    const text = `${this.first ? '' : ',\n'}${JSON.stringify(entry)}`;
+    this.first = false;
+    this.queue = this.queue.then(() => this.file.write(text).then(() => undefined));
+    return this.queue;
+  }
+
+  /** Closes the report with how the accounts were chosen (before GitHub is asked anything, so it is whole). */
+  async finish(source: string): Promise<void> {
+    await this.queue;
+    await this.file.write(`\n],"source":${JSON.stringify(source)}}\n`);
+    await this.file.close();
+  }
 }

@@ -47,6 +47,8 @@ export interface RunOptions {
   /** The event payload's repository (for `redact-key-ids: auto`). */
   repository?: { private: boolean; full_name?: string };
   timeoutMs?: number;
+  /** Called with the child's process ID once it runs (the benchmark samples its memory). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** The log as a person sees it: `::add-mask::` lines are consumed by the runner and never shown. */
@@ -119,6 +121,7 @@ export async function runActionWith(node: string, options: RunOptions = {}): Pro
   }
 
   const child = spawn(node, [DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -37,6 +37,7 @@ function fakeIam(over: Partial<IamApi> & { live?: Record<string, LiveKey[] | nul
     })),
     listAccountAliases: vi.fn(async () => []),
     rootAccessKeysPresent: vi.fn(async () => false),
+    close: vi.fn(),
     ...over,
   };
   return api;
@@ -189,7 +190,7 @@ describe('inventory by credential report', () => {
     const d = deps(iam);
     await takeInventory('credential-report', d);
     expect(iam.generateCredentialReport).toHaveBeenCalledTimes(4);
-    expect(vi.mocked(d.sleep).mock.calls).toEqual([[500], [1000], [2000]]);
+    expect(vi.mocked(d.sleep).mock.calls).toEqual([[2000], [2000], [4000]]);
   });
 
   it('waits out LimitExceeded and a report that expired between calls', async () => {
