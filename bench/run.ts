@@ -80,7 +80,6 @@ async function main(): Promise<void> {
       );
     }
 
-
     const report = renderReport({
       options: o,
       command: commandLine(o.argv),
