@@ -62,5 +62,40 @@ export function evaluate(r: BenchResults): Target[] {
       measured: duration(startupMs),
       pass: startupMs <= 200,
     },
+    ...organizationTargets(r),
+  ];
+}
+
+function organizationTargets(r: BenchResults): Target[] {
+  const o = r.organization;
+  const of = o
+    ? `${count(o.options.accounts)} accounts of ${count(o.options.usersPerAccount)} users`
+    : 'an organisation';
+  if (!o) {
+    return ['wall', 'memory', 'requests', 'found'].map((goal) => ({
+      goal: `Organisation (${goal})`,
+      measured: 'not run',
+      pass: undefined,
+    }));
+  }
+  const expectedAwsRequests = o.listPages + o.options.accounts + o.iamBound;
+  const awsRequests = o.listPages + o.assumeRole + o.iam;
+  return [
+    { goal: `Organisation of ${of}: wall ≤ 200 s`, measured: duration(o.wallMs), pass: o.wallMs <= 200_000 },
+    {
+      goal: `Organisation of ${of}: peak memory < 512 MB`,
+      measured: megabytes(o.peakRssBytes),
+      pass: o.peakRssBytes < 512 * MB,
+    },
+    {
+      goal: 'Organisation: AWS requests = list pages + one AssumeRole an account + Σ(3 + Sₐ)',
+      measured: `${count(awsRequests)} = ${count(o.listPages)} + ${count(o.assumeRole)} + ${count(o.iam)} (expected ${count(expectedAwsRequests)}); ${count(o.otherSts)} for the hub's own sign-in`,
+      pass: awsRequests === expectedAwsRequests,
+    },
+    {
+      goal: 'Organisation: every account and every stale key accounted for',
+      measured: `${count(o.accountsScanned)} accounts, ${count(o.staleFound)} of ${count(o.staleSeeded)} stale keys${o.problems.length ? `: ${o.problems.join(', ')}` : ''}`,
+      pass: o.problems.length === 0,
+    },
   ];
 }
