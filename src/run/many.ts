@@ -10,6 +10,7 @@ import { count, plural } from '../core/markdown.js';
 import type { Outcome } from '../core/outcome.js';
 import { runContext } from '../github/context.js';
 import type { Config } from '../inputs.js';
+import { notifyWecomDigest } from '../sinks/wecom.js';
 import { scanOrganization, type OrganizationScan } from './organization.js';
 import { renderOverview, type AccountRun } from './overview.js';
 import { accountsJson, decideRunOutcome, RunReportWriter, runStaleKeysJson, runTotals } from './results.js';
@@ -71,7 +72,14 @@ async function publish(
 
   await trackAccounts(runs, config, run, keyId);
   core.setOutput('accounts', accountsJson(runs).json);
-  core.setOutput('notified', false);
+  const notified = await notifyWecomDigest(
+    config.wecom,
+    runs,
+    { runUrl: run.runUrl },
+    { sleep: runtime.sleep, setSecret: core.setSecret },
+    { info: core.info, warning: core.warning },
+  );
+  core.setOutput('notified', notified);
 
   await writeSummary(runtime.env, summary());
   return outcome;

@@ -19,8 +19,8 @@ export interface AccountRun {
   result: ScanResult | null;
   /** Why the account could not be scanned. */
   error: string | null;
-  /** Its tracking issue, when there is one. */
-  issue: { action: string; number: number | null; url: string | null } | null;
+  /** Its tracking issue, when there is one; `changed` when this run announced a change in it. */
+  issue: { action: string; number: number | null; url: string | null; changed?: boolean | null } | null;
 }
 
 export interface OverviewOptions {

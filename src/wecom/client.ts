@@ -16,14 +16,21 @@ export interface WecomDeps {
   timeoutMs?: number;
   /**
    * Total attempts per call, the first included, for rate limits, busy, 5xx and failed
-   * connections. Default 4: at most 4 requests, with pauses of at most 2, 4 and 8 s between them.
-   * With the 10 s time-out a call ends within 4 × 10 + 14 = 54 s, whatever WeCom does.
+   * connections. Default 4: at most 4 requests, with pauses of at most 2, 4 and 8 s between them,
+   * except that one frequency limit (45009) is waited out for a minute (`RATE_LIMIT_WAIT_MS`) and
+   * a second one ends the call. With the 10 s time-out a call ends within 4 × 10 + 65 + 4 + 8 =
+   * 117 s, whatever WeCom does; without a 45009, within 4 × 10 + 14 = 54 s.
    */
   attempts?: number;
+  /** Says what the call is waiting for, when it waits out a rate limit. */
+  info?: (message: string) => void;
 }
 
 export class WecomError extends Error {
   override readonly name = 'WecomError';
+
+  /** `message` without the hint. */
+  readonly problem: string;
 
   constructor(
     message: string,
@@ -35,6 +42,7 @@ export class WecomError extends Error {
     readonly retryable = false,
   ) {
     super(hint ? `${message}. ${hint}` : message);
+    this.problem = message;
   }
 }
 
@@ -52,8 +60,19 @@ export interface WecomApp {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_ATTEMPTS = 4;
+/** WeCom's frequency limit: a group robot takes 20 messages a minute. */
+const RATE_LIMITED = 45009;
 /** System busy, frequency limit, concurrency limit. */
-const RETRYABLE_ERRCODES = new Set([-1, 45009, 45033]);
+const RETRYABLE_ERRCODES = new Set([-1, RATE_LIMITED, 45033]);
+
+/**
+ * How long a call waits after a frequency limit (45009) before its one more try: the robot's
+ * minute and a little more. WeCom counts failed sends too and does not say whether its minute is
+ * rolling or fixed, so a try within the minute only prolongs the limit; after 61 s the refused
+ * send and everything before it are out of either kind of minute. The wait is spread over 4 s so
+ * that jobs limited together do not all come back in the same instant.
+ */
+export const RATE_LIMIT_WAIT_MS = { min: 61_000, max: 65_000 } as const;
 
 /** POSTs a robot message to the group robot's webhook. */
 export async function sendRobotMessage(webhookUrl: string, message: RobotMessage, deps: WecomDeps): Promise<void> {
@@ -135,16 +154,48 @@ function apiUrl(base: string, path: string, query: Record<string, string>): URL 
   return url;
 }
 
-/** `call` with bounded, jittered retries of transient failures. */
-function callWithRetries(what: string, url: URL, body: unknown, deps: WecomDeps): Promise<Record<string, unknown>> {
-  return withRetries(() => call(what, url, body, deps), {
-    attempts: deps.attempts ?? DEFAULT_ATTEMPTS,
-    baseMs: 2000,
-    capMs: 15_000,
-    retryable: (err) => err instanceof WecomError && err.retryable,
-    sleep: deps.sleep,
-    random: deps.random,
-  });
+/**
+ * `call` with bounded, jittered retries of transient failures. A frequency limit (45009) is
+ * waited out once for the robot's minute; a second one ends the call, as retrying within the
+ * minute would only spend more of the robot's 20 messages.
+ */
+async function callWithRetries(
+  what: string,
+  url: URL,
+  body: unknown,
+  deps: WecomDeps,
+): Promise<Record<string, unknown>> {
+  const random = deps.random ?? Math.random;
+  const isRateLimit = (err: unknown): err is WecomError => err instanceof WecomError && err.code === RATE_LIMITED;
+  let waitedMs: number | null = null;
+  try {
+    return await withRetries(() => call(what, url, body, deps), {
+      attempts: deps.attempts ?? DEFAULT_ATTEMPTS,
+      baseMs: 2000,
+      capMs: 15_000,
+      retryable: (err) => err instanceof WecomError && err.retryable && !(isRateLimit(err) && waitedMs !== null),
+      requestedDelayMs: (err) => {
+        if (!isRateLimit(err)) return undefined;
+        const { min, max } = RATE_LIMIT_WAIT_MS;
+        waitedMs = Math.round(min + random() * (max - min));
+        return waitedMs;
+      },
+      onRetry: (err, _attempt, delayMs) => {
+        if (isRateLimit(err)) {
+          deps.info?.(
+            `${what}: rate-limited (errcode ${RATE_LIMITED}, 20 messages a minute per robot); waiting ${seconds(delayMs)}, then trying once more.`,
+          );
+        }
+      },
+      sleep: deps.sleep,
+      random,
+    });
+  } catch (err) {
+    if (isRateLimit(err) && waitedMs !== null) {
+      throw new WecomError(`${err.problem} again after a ${seconds(waitedMs)} wait`, err.code, err.hint, true);
+    }
+    throw err;
+  }
 }
 
 /** One request: GET without a body, POST JSON with one. Resolves with WeCom's reply when errcode is 0. */
@@ -220,9 +271,9 @@ function networkError(what: string, err: unknown, timeoutMs: number): WecomError
   return new WecomError(`${what} failed: ${detail}`, null, 'Check that the runner can reach WeCom.', true);
 }
 
-/** `10 s`, or `250 ms` below a second. */
+/** `10 s`, `63 s`, or `250 ms` below a second; whole seconds rounded up. */
 function seconds(ms: number): string {
-  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+  return ms >= 1000 ? `${Math.ceil(ms / 1000)} s` : `${ms} ms`;
 }
 
 /** WeCom's errmsg without its `from ip: …` and `more info at …` tail. */
@@ -245,9 +296,10 @@ function hintFor(code: number): string {
       return "The corp ID, the app's secret or the access token is wrong or expired: check the corp ID and the app's secret.";
     case 40056:
       return "The agent ID is not the app's: copy it from the app's page in the WeCom admin console.";
-    case 45009:
+    case RATE_LIMITED:
+      return 'A group robot takes at most 20 messages a minute, refused ones included, from every job and workflow that posts to it. Jobs cannot take turns: post many accounts through one digest (organisation mode) rather than a message from each job.';
     case 45033:
-      return 'WeCom still rate-limited the message after retries: a group robot takes at most 20 messages a minute.';
+      return 'WeCom refused too many calls at the same time, even after retries; try again later.';
     case -1:
       return 'WeCom was busy; try again later.';
     default:

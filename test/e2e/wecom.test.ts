@@ -3,7 +3,7 @@
  * GitHub, STS, IAM and the OIDC endpoint.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeAws, type FakeAws } from '../fakes/aws.js';
+import { startFakeAws, type FakeAws, type FakeAwsOptions } from '../fakes/aws.js';
 import { demoAccount } from '../fakes/demo-account.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { startFakeOidc, type FakeOidc } from '../fakes/oidc.js';
@@ -23,9 +23,13 @@ interface World {
   wecom: FakeWecom;
 }
 
-async function world(wecomOptions: FakeWecomOptions = {}, account = demoAccount()): Promise<World> {
+async function world(
+  wecomOptions: FakeWecomOptions = {},
+  account = demoAccount(),
+  awsOptions: Partial<FakeAwsOptions> = {},
+): Promise<World> {
   const [aws, github, oidc, wecom] = await Promise.all([
-    startFakeAws({ account, report: { inProgressPolls: 0 } }),
+    startFakeAws({ account, report: { inProgressPolls: 0 }, ...awsOptions }),
     startFakeGithub({ private: true }),
     startFakeOidc(),
     startFakeWecom(wecomOptions),
@@ -39,11 +43,24 @@ async function world(wecomOptions: FakeWecomOptions = {}, account = demoAccount(
   return { aws, github, oidc, wecom };
 }
 
-function scan(w: World, inputs: Record<string, string>): Promise<ActionRun> {
+function scan(w: World, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
   return runAction({
     inputs: { 'role-to-assume': 'arn:aws:iam::111111111111:role/iam-stale-keys', ...inputs },
-    env: fakeEndpoints(w),
+    env: { ...fakeEndpoints(w), ...env },
   });
+}
+
+/**
+ * Makes the action's wait after a 45009 (61 to 65 s) fire at once and say its length on stderr,
+ * so the test sees the bundle ask for the robot's minute without waiting for it.
+ */
+const instantRateLimitWait = {
+  NODE_OPTIONS: `--import=${new URL('../helpers/instant-rate-limit-wait.mjs', import.meta.url).href}`,
+};
+
+/** The waits the action asked for after a 45009, in ms. */
+function rateLimitWaits(run: ActionRun): number[] {
+  return [...run.stderr.matchAll(/\[instant-rate-limit-wait\] (\d+) ms/g)].map((m) => Number(m[1]));
 }
 
 /** Nothing a person or a later step reads may hold a WeCom secret. */
@@ -121,12 +138,37 @@ describe('WeCom group robot', () => {
     expect(content).toContain('查看运行记录');
   });
 
-  it('retries a frequency limit (45009) and then delivers', async () => {
+  it("waits out the robot's minute after a frequency limit (45009), then delivers", async () => {
     const w = await world({ failures: { webhook: [45009] } });
-    const run = await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl });
+    const run = await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl }, instantRateLimitWait);
     expect(w.wecom.requests.filter((r) => r.endpoint === 'webhook').map((r) => r.answered.errcode)).toEqual([45009, 0]);
+    const waits = rateLimitWaits(run);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThanOrEqual(61_000);
+    expect(waits[0]).toBeLessThanOrEqual(65_000);
+    expect(visibleLog(run)).toMatch(
+      /WeCom robot webhook \(key hidden\): rate-limited \(errcode 45009, 20 messages a minute per robot\); waiting 6[1-5] s, then trying once more\./,
+    );
     expect(run.outputs.notified).toBe('true');
     expect(run.warnings).toEqual([]);
+    expectNoWecomSecrets(run, w);
+  });
+
+  it("gives up at a second 45009 after the wait, with one warning, and the outcome stays the scan's", async () => {
+    const w = await world({ failures: { webhook: [45009, 45009, 45009, 45009] } });
+    const run = await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl }, instantRateLimitWait);
+    expect(w.wecom.requests.map((r) => r.answered.errcode)).toEqual([45009, 45009]);
+    expect(rateLimitWaits(run)).toHaveLength(1);
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      '4 access keys in account demo-prod (111111111111) are stale: 1 of the root user, 3 older than 90 days',
+    ]);
+    expect(run.warnings).toHaveLength(1);
+    expect(run.warnings[0]).toMatch(
+      /^WeCom notification failed: WeCom robot webhook \(key hidden\) failed: errcode 45009 \(api freq out of limit, hint: \[[^\]]+\]\) again after a 6[1-5] s wait\. A group robot takes at most 20 messages a minute/,
+    );
+    expect(run.outputs.notified).toBe('false');
+    expectNoWecomSecrets(run, w);
   });
 
   it("turns a wrong key (93000) into one warning with a hint, and the outcome stays the scan's", async () => {
@@ -154,6 +196,45 @@ describe('WeCom group robot', () => {
     expect(visibleLog(run)).not.toContain('TOPSECRETKEY');
     expect(w.aws.requests).toEqual([]);
     expect(w.wecom.requests).toEqual([]);
+  });
+});
+
+describe('an incomplete scan on WeCom', () => {
+  /** Only bob's fresh key, and neither the report nor the account summary may be read: root keys unseen. */
+  async function blindToRoot(): Promise<World> {
+    const account = demoAccount();
+    account.users = account.users.filter((u) => u.name === 'bob');
+    account.rootKeys = [];
+    return world({}, account, { deny: ['GenerateCredentialReport', 'GetCredentialReport', 'GetAccountSummary'] });
+  }
+
+  it('is news under notify-when: stale, and never an all-clear', async () => {
+    const w = await blindToRoot();
+    const run = await scan(w, {
+      'wecom-webhook-url': w.wecom.webhookUrl,
+      'wecom-mentioned-list': '@all',
+      issue: 'false',
+    });
+    expect(run.outputs).toMatchObject({ 'scan-complete': 'false', 'stale-count': '0', notified: 'true' });
+    const [markdown, text] = w.wecom.messages;
+    expect(markdown!.content.split('\n').slice(0, 2)).toEqual([
+      '**The scan of account demo-prod (111111111111) is incomplete, so stale keys may be missing**',
+      '<font color="warning">No stale access keys among 1 user and 1 key checked, but 1 check could not be made; the run\'s summary says how to fix it</font>',
+    ]);
+    expect(markdown!.content).not.toContain('color="info"');
+    expect(text).toMatchObject({
+      msgtype: 'text',
+      content: 'The scan of account demo-prod (111111111111) is incomplete, so stale keys may be missing.',
+      mentioned_list: ['@all'],
+    });
+  });
+
+  it('says so in Chinese', async () => {
+    const w = await blindToRoot();
+    await scan(w, { 'wecom-webhook-url': w.wecom.webhookUrl, language: 'zh', issue: 'false' });
+    expect(w.wecom.messages[0]!.content.split('\n')[0]).toBe(
+      '**账号 demo-prod (111111111111) 的扫描不完整，可能遗漏了过期的访问密钥**',
+    );
   });
 });
 

@@ -41,6 +41,13 @@ export interface FakeWecomOptions {
    * status (`{ status: 502 }`) or `{ hang: true }` (never answers).
    */
   failures?: Partial<Record<WecomEndpoint, ScriptedWecomFailure[]>>;
+  /**
+   * The group robot's frequency limit: over `perMinute` sends in any 60 s, refused ones counted
+   * too, the robot answers 45009 (WeCom says 20 a minute, counts failed sends, and does not say
+   * whether its minute is rolling or fixed: this fake rolls, the stricter). Off by default. `now`
+   * is the fake's clock in ms (default `Date.now`), so a test's injected sleep can move it.
+   */
+  robotRateLimit?: { perMinute: number; now?: () => number };
 }
 
 export interface RecordedWecomRequest {
@@ -166,10 +173,23 @@ export async function startFakeWecom(opts: FakeWecomOptions = {}): Promise<FakeW
   const validTokens = new Set<string>();
   /** Responses deliberately left open (scripted hangs). */
   const hanging = new Set<ServerResponse>();
+  /** When each of the robot's sends in the last minute came, refused ones included. */
+  const robotSends: number[] = [];
+
+  /** Counts a send to the robot; whether it is over the frequency limit. */
+  function overRobotLimit(): boolean {
+    const limit = opts.robotRateLimit;
+    if (!limit) return false;
+    const now = (limit.now ?? Date.now)();
+    while (robotSends.length > 0 && robotSends[0]! <= now - 60_000) robotSends.shift();
+    robotSends.push(now);
+    return robotSends.length > limit.perMinute;
+  }
 
   /** `POST /cgi-bin/webhook/send?key=KEY` */
   function handleWebhook(ctx: RequestContext): Answer {
     if (ctx.query['key'] !== robotKey) return wecomError(93000, ctx.ip);
+    if (overRobotLimit()) return wecomError(45009, ctx.ip);
     if (ctx.method !== 'POST') return wecomError(43002, ctx.ip);
     if (!ctx.isJson || !isRecord(ctx.body)) return wecomError(INVALID_JSON_ERRCODE, ctx.ip);
 

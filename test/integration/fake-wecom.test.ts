@@ -152,6 +152,22 @@ describe('fake WeCom: group robot webhook', () => {
     expect(f.requests.map((r) => r.answered.errcode)).toEqual([45009, 0]);
   });
 
+  it('limits the robot to 20 sends in any 60 s, counting refused ones, when asked to', async () => {
+    let clock = 1_800_000_000_000;
+    const f = await start({ robotRateLimit: { perMinute: 20, now: () => clock } });
+    const msg = { msgtype: 'text', text: { content: 'hi' } };
+    const send = async () => (await reply(await post(f.webhookUrl, msg))).errcode;
+
+    for (let i = 0; i < 20; i++) expect(await send()).toBe(0);
+    clock += 30_000;
+    expect(await send()).toBe(45009);
+    // 60 s after the first 20: they are out of the minute, but the refused one is not.
+    clock += 30_000;
+    expect(await send()).toBe(0);
+    expect(f.messages).toHaveLength(21);
+    expect(await reply(await post(`${f.url}/cgi-bin/webhook/send?key=wrong`, msg))).toMatchObject({ errcode: 93000 });
+  });
+
   it('records the <@userid> mentions of markdown, and none for markdown_v2 or a mentioned_list on markdown', async () => {
     const f = await start();
     const content = '**3 stale keys**\n>`svc_a` `AKIA…`\n<@zhangsan> <@li.si> <@zhangsan>';

@@ -23,19 +23,22 @@ async function start(opts?: FakeWecomOptions): Promise<FakeWecom> {
   return fake;
 }
 
-/** No waiting between retries; records what was masked and how long each backoff would have been. */
-function deps(over: Partial<WecomDeps> = {}): WecomDeps & { secrets: string[]; slept: number[] } {
+/** No waiting between retries; records what was masked, what was said and how long each pause would have been. */
+function deps(over: Partial<WecomDeps> = {}): WecomDeps & { secrets: string[]; slept: number[]; said: string[] } {
   const secrets: string[] = [];
   const slept: number[] = [];
+  const said: string[] = [];
   return {
     sleep: async (ms) => {
       slept.push(ms);
     },
     random: () => 0.5,
     setSecret: (s) => secrets.push(s),
+    info: (m) => said.push(m),
     timeoutMs: 2_000,
     secrets,
     slept,
+    said,
     ...over,
   };
 }
@@ -88,16 +91,112 @@ describe('sendRobotMessage', () => {
     expect(d.secrets).toContain(f.robotKey);
   });
 
-  it('retries a frequency limit (45009) and system busy (-1), then succeeds', async () => {
-    const f = await start({ failures: { webhook: [45009, -1] } });
+  it("waits out the robot's minute after a frequency limit (45009), once, then delivers", async () => {
+    const f = await start({ failures: { webhook: [45009] } });
+    const d = deps();
+    const started = Date.now();
+
+    await sendRobotMessage(f.webhookUrl, markdown, d);
+
+    expect(f.requests.map((r) => r.answered.errcode)).toEqual([45009, 0]);
+    expect(f.messages).toHaveLength(1);
+    // 61 to 65 s, spread by the random number: 0.5 is the middle. Asked of the injected sleep, not waited.
+    expect(d.slept).toEqual([63_000]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(d.said).toEqual([
+      'WeCom robot webhook (key hidden): rate-limited (errcode 45009, 20 messages a minute per robot); waiting 63 s, then trying once more.',
+    ]);
+  });
+
+  it('spreads the wait between 61 and 65 s', async () => {
+    for (const [random, wait] of [
+      [0, 61_000],
+      [1, 65_000],
+    ] as const) {
+      const f = await start({ failures: { webhook: [45009] } });
+      const d = deps({ random: () => random });
+      await sendRobotMessage(f.webhookUrl, markdown, d);
+      expect(d.slept).toEqual([wait]);
+      await f.close();
+    }
+  });
+
+  it('gives up at a second 45009 after the wait: one more request, not four', async () => {
+    const f = await start({ failures: { webhook: [45009, 45009, 45009] } });
+    const d = deps();
+
+    const err = await failure(sendRobotMessage(f.webhookUrl, markdown, d));
+
+    expect(f.requests.map((r) => r.answered.errcode)).toEqual([45009, 45009]);
+    expect(d.slept).toEqual([63_000]);
+    expect(err.code).toBe(45009);
+    expect(err.message).toMatch(
+      /^WeCom robot webhook \(key hidden\) failed: errcode 45009 \(api freq out of limit, hint: \[[^\]]+\]\) again after a 63 s wait\. /,
+    );
+    expect(err.hint).toMatch(/20 messages a minute, refused ones included, from every job and workflow/);
+    expect(err.hint).toMatch(/one digest \(organisation mode\)/);
+    expect(err.message).not.toContain(f.robotKey);
+  });
+
+  it('keeps the short backoff for system busy (-1) and the concurrency limit (45033)', async () => {
+    const f = await start({ failures: { webhook: [-1, 45033] } });
     const d = deps();
 
     await sendRobotMessage(f.webhookUrl, markdown, d);
 
-    expect(f.requests.map((r) => r.answered.errcode)).toEqual([45009, -1, 0]);
-    expect(f.messages).toHaveLength(1);
-    expect(d.slept).toHaveLength(2);
-    expect(d.slept[1]).toBeGreaterThan(d.slept[0] ?? Infinity);
+    expect(f.requests.map((r) => r.answered.errcode)).toEqual([-1, 45033, 0]);
+    expect(d.slept).toEqual([1_500, 3_000]);
+    expect(d.said).toEqual([]);
+  });
+
+  it("a burst over 20 a minute: the 21st waits out the minute on the robot's clock and is delivered", async () => {
+    let clock = 1_800_000_000_000;
+    const f = await start({ robotRateLimit: { perMinute: 20, now: () => clock } });
+    const d = deps({
+      sleep: async (ms) => {
+        d.slept.push(ms);
+        clock += ms;
+      },
+    });
+
+    for (let i = 0; i < 21; i++) {
+      await sendRobotMessage(f.webhookUrl, { msgtype: 'text', text: { content: `message ${i}` } }, d);
+      clock += 100;
+    }
+
+    expect(f.messages.map((m) => m.content)).toEqual(Array.from({ length: 21 }, (_, i) => `message ${i}`));
+    expect(f.requests.filter((r) => r.answered.errcode === 45009)).toHaveLength(1);
+    expect(d.slept).toEqual([63_000]);
+  });
+
+  it('a wait short of the minute would not do: the robot counts the refused send too', async () => {
+    let clock = 1_800_000_000_000;
+    const f = await start({ robotRateLimit: { perMinute: 20, now: () => clock } });
+    for (let i = 0; i < 20; i++) await sendRobotMessage(f.webhookUrl, markdown, deps());
+    // Stop the wait short of the minute: the try after it is refused, and the call ends there.
+    const d = deps({
+      sleep: async (ms) => {
+        d.slept.push(ms);
+        clock += ms - 10_000;
+      },
+    });
+
+    const err = await failure(sendRobotMessage(f.webhookUrl, markdown, d));
+
+    expect(err.code).toBe(45009);
+    expect(f.requests.slice(20).map((r) => r.answered.errcode)).toEqual([45009, 45009]);
+  });
+
+  it('waits out a 45009 of the app message API the same way', async () => {
+    const f = await start({ failures: { send: [45009] } });
+    const d = deps();
+    await sendAppMessage(app(f), 'hi', d);
+    expect(f.requests.map((r) => [r.endpoint, r.answered.errcode])).toEqual([
+      ['gettoken', 0],
+      ['send', 45009],
+      ['send', 0],
+    ]);
+    expect(d.slept).toEqual([63_000]);
   });
 
   it('retries an HTTP 502, then succeeds', async () => {
@@ -109,14 +208,14 @@ describe('sendRobotMessage', () => {
     expect(f.messages).toHaveLength(1);
   });
 
-  it('gives up on 45009 after the configured attempts, with a rate-limit hint', async () => {
-    const f = await start({ failures: { webhook: [45009, 45009, 45009] } });
+  it('gives up on busy (-1) after the configured attempts', async () => {
+    const f = await start({ failures: { webhook: [-1, -1, -1] } });
 
     const err = await failure(sendRobotMessage(f.webhookUrl, markdown, deps({ attempts: 3 })));
 
     expect(f.requests).toHaveLength(3);
-    expect(err.code).toBe(45009);
-    expect(err.hint).toMatch(/20 messages a minute/);
+    expect(err.code).toBe(-1);
+    expect(err.hint).toMatch(/busy/);
   });
 
   it('fails at once on 93000 with a hint, WeCom errmsg without its tail, and no key', async () => {
@@ -177,8 +276,8 @@ describe('sendRobotMessage', () => {
     expect(f.requests.map((r) => r.endpoint)).toEqual(['gettoken']);
   });
 
-  it('bounds the retries: four requests at most, pauses of at most 2, 4 and 8 s', async () => {
-    const f = await start({ failures: { webhook: [{ status: 502 }, -1, 45009, 45009, 45009] } });
+  it('bounds the retries: four requests at most, pauses of at most 2, 4 and 8 s, or the minute for a 45009', async () => {
+    const f = await start({ failures: { webhook: [{ status: 502 }, -1, 45033, 45033, 45033] } });
     const d = deps({ attempts: undefined, random: () => 1 });
 
     const err = await failure(sendRobotMessage(f.webhookUrl, markdown, d));
@@ -186,9 +285,29 @@ describe('sendRobotMessage', () => {
     expect(f.requests.map((r) => r.answered)).toEqual([
       { status: 502 },
       { status: 200, errcode: -1 },
-      { status: 200, errcode: 45009 },
-      { status: 200, errcode: 45009 },
+      { status: 200, errcode: 45033 },
+      { status: 200, errcode: 45033 },
     ]);
+    expect(d.slept).toEqual([2_000, 4_000, 8_000]);
+    expect(err.code).toBe(45033);
+    expect(f.messages).toEqual([]);
+
+    const g = await start({ failures: { webhook: [{ status: 502 }, -1, 45009, 45009, 45009] } });
+    const e = deps({ attempts: undefined, random: () => 1 });
+    const limited = await failure(sendRobotMessage(g.webhookUrl, markdown, e));
+    expect(g.requests.map((r) => r.answered.errcode ?? r.answered.status)).toEqual([502, -1, 45009, 45009]);
+    expect(e.slept).toEqual([2_000, 4_000, 65_000]);
+    expect(limited.code).toBe(45009);
+    await g.close();
+  });
+
+  it('keeps the four-request bound when the frequency limit comes last', async () => {
+    const f = await start({ failures: { webhook: [{ status: 502 }, -1, 45033, 45009] } });
+    const d = deps({ attempts: undefined, random: () => 1 });
+
+    const err = await failure(sendRobotMessage(f.webhookUrl, markdown, d));
+
+    expect(f.requests).toHaveLength(4);
     expect(d.slept).toEqual([2_000, 4_000, 8_000]);
     expect(err.code).toBe(45009);
     expect(f.messages).toEqual([]);

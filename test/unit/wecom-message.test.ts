@@ -12,7 +12,7 @@ import {
   type Language,
   type WecomMessageInput,
 } from '../../src/core/wecom-message.js';
-import { ROOT_USER, type AccessKey } from '../../src/model.js';
+import { ROOT_USER, type AccessKey, type Gap } from '../../src/model.js';
 import { daysAgo, key, policy, scanResult } from '../helpers/scan-fixtures.js';
 
 const runUrl = 'https://github.com/acme/infra/actions/runs/42';
@@ -176,6 +176,64 @@ describe('robotMarkdown', () => {
       expect(bytes(md)).toBeLessThanOrEqual(max);
       expectWholeCharacters(md);
     }
+  });
+});
+
+describe('an incomplete scan', () => {
+  const rootGap: Gap = {
+    what: 'Root access keys were not checked (iam:GetAccountSummary was denied)',
+    fix: 'Grant iam:GetAccountSummary',
+    couldHideStale: true,
+  };
+  const note: Gap = { what: 'Inactive keys were not listed', fix: 'Nothing to do', couldHideStale: false };
+  function incomplete(keys: AccessKey[], gaps: Gap[] = [rootGap]): ScanResult {
+    const r = result(keys, policy, 120);
+    r.inventory.coverage = { ...r.inventory.coverage, gaps, rootChecked: false };
+    return r;
+  }
+
+  it('never gives the all-clear: says the scan is incomplete and how many checks could not be made', () => {
+    const r = incomplete([key('dave', 80), key('frank', 10)]);
+    expect(robotMarkdown(input(r, 'en', { issue: null })).split('\n')).toEqual([
+      '**The scan of account prod (111111111111) is incomplete, so stale keys may be missing**',
+      '<font color="warning">No stale access keys among 120 users and 2 keys checked, but 1 check could not be made; the run\'s summary says how to fix it</font>',
+      '<font color="comment">1 key turns stale within 14 days</font>',
+      `[View the run](${runUrl})`,
+    ]);
+    expect(robotMarkdown(input(r, 'zh', { issue: null })).split('\n')).toEqual([
+      '**账号 prod (111111111111) 的扫描不完整，可能遗漏了过期的访问密钥**',
+      '<font color="warning">已检查 120 个用户、2 个密钥，没有发现过期的访问密钥；但有 1 项未能检查，修复方法见运行记录的摘要</font>',
+      '<font color="comment">有 1 个密钥将在 14 天内到期</font>',
+      `[查看运行记录](${runUrl})`,
+    ]);
+    expect(appText(input(r, 'en'))).not.toContain('No stale access keys in account');
+  });
+
+  it('says under the stale keys that more may be missing', () => {
+    const r = incomplete(three(), [rootGap, { ...rootGap, what: 'Users could not be listed' }]);
+    const en = robotMarkdown(input(r, 'en')).split('\n');
+    expect(en.slice(0, 3)).toEqual([
+      '**3 access keys in account prod (111111111111) are older than 90 days**',
+      '<font color="warning">The scan is incomplete, so more stale keys may be missing: 2 checks could not be made; the run\'s summary says how to fix them</font>',
+      '>`alice` `AKIA…WXYZ`: 213 days old, <font color="warning">older than 90 days</font>',
+    ]);
+    expect(robotMarkdown(input(r, 'zh')).split('\n')[1]).toBe(
+      '<font color="warning">扫描不完整，可能还有未发现的过期密钥：2 项未能检查，修复方法见运行记录的摘要</font>',
+    );
+  });
+
+  it('keeps the all-clear for a gap in which no stale key could hide', () => {
+    expect(robotMarkdown(input(incomplete([key('frank', 10)], [note]), 'en'))).toMatch(
+      /^<font color="info">\*\*No stale access keys in account prod/,
+    );
+  });
+
+  it('asks @all to look at the scan rather than saying all clear', () => {
+    const r = incomplete([key('frank', 10)]);
+    expect(mentionText('en', r)).toBe(
+      'The scan of account prod (111111111111) is incomplete, so stale keys may be missing.',
+    );
+    expect(mentionText('zh', r)).toBe('账号 prod (111111111111) 的扫描不完整，可能遗漏了过期的访问密钥。');
   });
 });
 
