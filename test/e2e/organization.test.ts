@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { seedOrganization, startFakeAws, type FakeAwsOptions } from '../fakes/aws.js';
 import { startFakeGithub } from '../fakes/github.js';
 import { startFakeOidc } from '../fakes/oidc.js';
+import { startFakeWecom } from '../fakes/wecom.js';
 import { fakeEndpoints } from '../helpers/action-process.js';
 import { runAction, type ActionRun } from '../helpers/run-action.js';
 
@@ -102,28 +103,55 @@ describe('the organisation mode', () => {
     expect(aws.count('AssumeRole')).toBeGreaterThanOrEqual(12);
   });
 
-  it('scans only the OUs asked for, skips the excluded, and a second run makes no GitHub write', async () => {
+  it('scans only the OUs asked for, skips the excluded; a second run makes no GitHub write and no WeCom post', async () => {
     const { github, env, org } = await fakes();
+    const wecom = await startFakeWecom();
+    stop.push(() => wecom.close());
     const unit = org.organization.units![0]!;
     const under = org.accounts.filter((a) => a.parent === unit.id || a.parent === unit.units?.[0]?.id);
     const excluded = under[0]!.accountId;
-    const first = await runAction({
-      inputs: { ...inputs, 'organizational-units': unit.id, 'exclude-accounts': excluded },
-      env,
-      timeoutMs: 120_000,
-    });
+    const orgInputs = {
+      ...inputs,
+      'organizational-units': unit.id,
+      'exclude-accounts': excluded,
+      'wecom-webhook-url': wecom.webhookUrl,
+      'notify-when': 'changed',
+    };
+    const first = await runAction({ inputs: orgInputs, env, timeoutMs: 120_000 });
     const scanned = accountsOutput(first).map((a) => a.accountId);
     expect(new Set(scanned)).toEqual(new Set(under.map((a) => a.accountId).filter((id) => id !== excluded)));
+    // One digest for the run, never a message per account.
+    expect(first.outputs.notified).toBe('true');
+    expect(wecom.messages).toHaveLength(1);
 
     const writes = () => github.requests.filter((r) => r.method !== 'GET').length;
     const before = writes();
-    const second = await runAction({
-      inputs: { ...inputs, 'organizational-units': unit.id, 'exclude-accounts': excluded },
+    const second = await runAction({ inputs: orgInputs, env, timeoutMs: 120_000 });
+    expect(second.outputs['stale-count']).toBe(first.outputs['stale-count']);
+    expect(writes()).toBe(before);
+    expect(second.outputs.notified).toBe('false');
+    expect(wecom.messages).toHaveLength(1);
+  });
+
+  it('keeps the issue a matrix job opened when the account moves to the organisation mode', async () => {
+    const { github, env, org } = await fakes();
+    const account = org.accounts.find(
+      (a) => (org.staleKeyIds.get(a.accountId) ?? []).length > 0 && a.accountId !== org.accounts[0]!.accountId,
+    )!;
+    // The matrix job: the member role's account scanned alone (its own role, as a matrix job signs in).
+    const matrix = await runAction({
+      inputs: { 'role-to-assume': `arn:aws:iam::${account.accountId}:role/iam-stale-keys` },
       env,
       timeoutMs: 120_000,
     });
-    expect(second.outputs['stale-count']).toBe(first.outputs['stale-count']);
-    expect(writes()).toBe(before);
+    expect(matrix.outputs['account-id']).toBe(account.accountId);
+    expect(matrix.outputs['issue-action']).toBe('created');
+    const number = Number(matrix.outputs['issue-number']);
+
+    const run = await runAction({ inputs: { ...inputs, accounts: account.accountId }, env, timeoutMs: 120_000 });
+    const entry = accountsOutput(run).find((a) => a.accountId === account.accountId)!;
+    expect(entry.issue?.number).toBe(number);
+    expect(github.issues.filter((i) => !i.isPullRequest && i.state === 'open')).toHaveLength(1);
   });
 
   it('covers every account exactly once with shards 1/3, 2/3 and 3/3', async () => {
