@@ -20,7 +20,14 @@ export interface AccountRun {
   /** Why the account could not be scanned. */
   error: string | null;
   /** Its tracking issue, when there is one; `changed` when this run announced a change in it. */
-  issue: { action: string; number: number | null; url: string | null; changed?: boolean | null } | null;
+  issue: {
+    action: string;
+    number: number | null;
+    url: string | null;
+    changed?: boolean | null;
+    /** Why the issue may be behind this scan (GitHub did not answer, or the run's write budget was spent). */
+    problem?: string | null;
+  } | null;
 }
 
 export interface OverviewOptions {
@@ -141,9 +148,10 @@ function overviewRow(run: AccountRun): string {
 }
 
 function issueCell(run: AccountRun): string {
-  if (!run.issue || run.issue.action === 'none') return '—';
-  if (!run.issue.number || !run.issue.url) return md(run.issue.action);
-  return `[#${run.issue.number}](${run.issue.url}) ${md(run.issue.action)}`;
+  const issue = run.issue;
+  if (!issue || issue.action === 'none') return '—';
+  const link = issue.number && issue.url ? `[#${issue.number}](${issue.url}) ` : '';
+  return `${link}${md(issue.action)}${issue.problem ? `: ${md(issue.problem)}` : ''}`;
 }
 
 function accountSectionWanted(run: AccountRun): boolean {
