@@ -1,6 +1,6 @@
 /** The seeded accounts and what a correct scan of each must find. */
-import { flaggedUsers, judge, type Policy } from '../src/core/judge.js';
-import { parseCredentialReport } from '../src/core/credential-report.js';
+import { flaggedUsers, judge, type Policy } from '../src/account/judge.js';
+import { parseCredentialReport } from '../src/account/credential-report.js';
 import { ROOT_USER } from '../src/model.js';
 import { credentialReportCsv, seedAccount, type FakeAccount } from '../test/fakes/aws.js';
 

@@ -1,7 +1,7 @@
 /** The flags of `npm run bench` and their defaults. */
 import type { OrganizationBenchOptions } from './organization.js';
 import { parseArgs } from 'node:util';
-import type { Policy } from '../src/core/judge.js';
+import type { Policy } from '../src/account/judge.js';
 
 export interface Throttle {
   /** Requests a second. */

@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { flaggedUsers, judge } from '../src/core/judge.js';
-import { parseCredentialReport } from '../src/core/credential-report.js';
+import { flaggedUsers, judge } from '../src/account/judge.js';
+import { parseCredentialReport } from '../src/account/credential-report.js';
 import { ROOT_USER } from '../src/model.js';
 import { credentialReportCsv, seedOrganization, startFakeAws, type FakeAccount } from '../test/fakes/aws.js';
 import { startFakeOidc } from '../test/fakes/oidc.js';

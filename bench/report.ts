@@ -157,7 +157,7 @@ function howToRead(r: BenchResults): string {
   return `## How to read this
 
 - **The methods.** \`credential-report\` and \`api\` are the action's own inventory (\`takeInventory\` in
-  src/inventory.ts over the AWS SDK client of src/aws/iam.ts), then \`judge\`. \`baseline\` is the naive scan
+  src/account/inventory.ts over the AWS SDK client of src/aws/iam.ts), then \`judge\`. \`baseline\` is the naive scan
   of the reference tutorial (bench/baseline.ts): \`ListUsers\`, then \`ListAccessKeys\` one user at a time,
   every page read, judged by age with the same \`judge\`.
 - **S** is the number of users the credential report flags (a stale or due-soon key), worked out from the

@@ -5,8 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createIam } from '../src/aws/iam.js';
-import { flaggedUsers, judge, type Policy } from '../src/core/judge.js';
-import { takeInventory } from '../src/inventory.js';
+import { flaggedUsers, judge, type Policy } from '../src/account/judge.js';
+import { takeInventory } from '../src/account/inventory.js';
 import type { AccessKey } from '../src/model.js';
 import { sleep } from '../src/retry.js';
 import { naiveScan } from './baseline.js';

@@ -2,7 +2,7 @@
  * One scan, measured: a fresh fake IAM (in this, the parent, process) serving the seeded account,
  * the scan in a child process, then the fake's request counts and a check of what was found.
  */
-import type { Policy } from '../src/core/judge.js';
+import type { Policy } from '../src/account/judge.js';
 import { startFakeAws } from '../test/fakes/aws.js';
 import type { BenchAccount, Truth } from './account.js';
 import type { Children } from './child.js';

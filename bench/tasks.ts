@@ -3,7 +3,7 @@
  * its own child so its peak memory is its own; the fake AWS stays in the parent.
  */
 import { readFileSync } from 'node:fs';
-import type { Policy } from '../src/core/judge.js';
+import type { Policy } from '../src/account/judge.js';
 
 /** The action's two inventories, and the naive per-user scan they are compared with. */
 export type ScanMethod = 'credential-report' | 'api' | 'baseline';

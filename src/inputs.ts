@@ -5,8 +5,8 @@
 import { ORGANIZATIONAL_UNIT_ID } from './aws/organizations.js';
 import type { Partition } from './model.js';
 import type { Shard } from './run/accounts.js';
-import type { Policy } from './core/judge.js';
-import type { Language } from './core/wecom-message.js';
+import type { Policy } from './account/judge.js';
+import type { Language } from './wecom/message.js';
 import { apiBaseUrlProblem, webhookUrlProblem, type WecomApp } from './wecom/client.js';
 
 /** Returns an input's raw value, `''` when unset (as `core.getInput` does). */

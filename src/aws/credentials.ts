@@ -5,7 +5,7 @@
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Partition } from '../model.js';
 import { withRetries, type Sleep } from '../retry.js';
-import { IdTokenError } from '../github/oidc.js';
+import { IdTokenError } from '../runner/oidc.js';
 import { awsErrorCode, errorMessage, isTransient, sdkMessage } from './errors.js';
 import { AWS_HTTP_TIMEOUTS, awsRequestHandler, type AwsHttpTimeouts } from './http.js';
 import { USER_AGENT } from './iam.js';

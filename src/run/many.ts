@@ -6,11 +6,11 @@
  */
 import * as core from '@actions/core';
 import { getCallerIdentity } from '../aws/credentials.js';
-import { count, plural } from '../core/markdown.js';
-import type { Outcome } from '../core/outcome.js';
-import { runContext } from '../github/context.js';
+import { count, plural } from '../render/markdown.js';
+import type { Outcome } from '../account/outcome.js';
+import { runContext } from '../runner/context.js';
 import type { Config } from '../inputs.js';
-import { notifyWecomDigest } from '../sinks/wecom.js';
+import { notifyWecomDigest } from '../wecom/notify.js';
 import { scanOrganization, type OrganizationScan } from './organization.js';
 import { renderOverview, type AccountRun } from './overview.js';
 import { accountsJson, decideRunOutcome, RunReportWriter, runStaleKeysJson, runTotals } from './results.js';

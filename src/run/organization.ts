@@ -10,7 +10,7 @@ import { errorMessage } from '../aws/errors.js';
 import { createIam } from '../aws/iam.js';
 import { listOrganizationAccounts } from '../aws/organizations.js';
 import { memberSessions, sharedIdToken, type MemberSessions } from '../aws/sessions.js';
-import { plural } from '../core/markdown.js';
+import { plural } from '../render/markdown.js';
 import type { AccountsConfig } from '../inputs.js';
 import type { Sleep } from '../retry.js';
 import { selectAccounts, type MemberAccount, type Selection } from './accounts.js';

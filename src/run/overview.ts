@@ -2,11 +2,11 @@
  * The job summary of a run over many accounts: the verdict, one overview row per account (worst
  * first), then each account's stale keys, all under GitHub's 1 MiB. Pure.
  */
-import { isIncomplete, scanGaps } from '../core/coverage.js';
-import { byteLength, count, escapeMarkdown as md, plural, tableHeader, tableRow } from '../core/markdown.js';
-import { accountLabel, type KeyIdStyle } from '../core/present.js';
-import { utcMinute, type ScanResult } from '../core/scan.js';
-import { gapLine, staleKeysTable, SUMMARY_BUDGET_BYTES, thresholds } from '../core/summary.js';
+import { isIncomplete, scanGaps } from '../account/coverage.js';
+import { byteLength, count, escapeMarkdown as md, plural, tableHeader, tableRow } from '../render/markdown.js';
+import { accountLabel, type KeyIdStyle } from '../render/present.js';
+import { utcMinute, type ScanResult } from '../account/result.js';
+import { gapLine, staleKeysTable, SUMMARY_BUDGET_BYTES, thresholds } from '../account/summary.js';
 import type { MemberAccount } from './accounts.js';
 
 /** What became of one account in a run. */

@@ -6,12 +6,12 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isIncomplete, scanGaps } from '../core/coverage.js';
-import { count, plural } from '../core/markdown.js';
-import { accountLabel } from '../core/present.js';
-import { buildReport, fitJsonArray, staleKeyOutput, STALE_KEYS_OUTPUT_BUDGET_UTF16_BYTES } from '../core/report.js';
-import type { ScanResult } from '../core/scan.js';
-import type { OutcomePolicy, Outcome } from '../core/outcome.js';
+import { isIncomplete, scanGaps } from '../account/coverage.js';
+import { count, plural } from '../render/markdown.js';
+import { accountLabel } from '../render/present.js';
+import { buildReport, fitJsonArray, staleKeyOutput, STALE_KEYS_OUTPUT_BUDGET_UTF16_BYTES } from '../account/report.js';
+import type { ScanResult } from '../account/result.js';
+import type { OutcomePolicy, Outcome } from '../account/outcome.js';
 import type { AccountRun } from './overview.js';
 import { worstFirst } from './overview.js';
 

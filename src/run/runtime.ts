@@ -1,7 +1,7 @@
 /** What a run depends on from outside: the clock, the pause, the environment. Tests pass their own. */
 import * as core from '@actions/core';
-import { fullKeyId, redactKeyId, type KeyIdStyle } from '../core/present.js';
-import type { RunContext } from '../github/context.js';
+import { fullKeyId, redactKeyId, type KeyIdStyle } from '../render/present.js';
+import type { RunContext } from '../runner/context.js';
 import type { Config } from '../inputs.js';
 import { sleep as realSleep, type Sleep } from '../retry.js';
 

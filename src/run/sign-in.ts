@@ -2,7 +2,7 @@
 import * as core from '@actions/core';
 import { assumeRoleWithOidc, type AwsCredentials, type SignInOptions } from '../aws/credentials.js';
 import { webIdentityCredentials } from '../aws/sessions.js';
-import { requestIdToken } from '../github/oidc.js';
+import { requestIdToken } from '../runner/oidc.js';
 import type { Config } from '../inputs.js';
 import type { Runtime } from './runtime.js';
 

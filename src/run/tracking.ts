@@ -3,11 +3,11 @@
  * marker, title and labels), so a team can move between the modes without a second issue.
  */
 import * as core from '@actions/core';
-import type { KeyIdStyle } from '../core/present.js';
-import type { RunContext } from '../github/context.js';
-import { createIssuesApi } from '../github/issues.js';
+import type { KeyIdStyle } from '../render/present.js';
+import type { RunContext } from '../runner/context.js';
+import { createIssuesApi } from '../tracking-issue/issues-api.js';
 import type { Config } from '../inputs.js';
-import { syncTrackingIssue } from '../sinks/tracking-issue.js';
+import { syncTrackingIssue } from '../tracking-issue/sync.js';
 import { worstFirst, type AccountRun } from './overview.js';
 
 /** Brings every scanned account's issue up to date, worst account first; fills in each run's `issue`. */

@@ -1,6 +1,6 @@
 /** Scan results built from plain keys, for the tests of the pure renderers. Fixed clock. */
-import { judge, type Policy } from '../../src/core/judge.js';
-import type { ScanResult } from '../../src/core/scan.js';
+import { judge, type Policy } from '../../src/account/judge.js';
+import type { ScanResult } from '../../src/account/result.js';
 import { FULL_COVERAGE, type AccessKey } from '../../src/model.js';
 
 export const now = new Date('2026-11-21T08:00:00Z');

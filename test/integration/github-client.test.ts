@@ -1,11 +1,11 @@
 /**
- * The bounded GitHub client (src/github/client.ts via the issues API) against the loopback fake:
+ * The bounded GitHub client (src/tracking-issue/github-client.ts via the issues API) against the loopback fake:
  * time-outs, the deadline, bounded retries, rate limits and the write queue, with small units so
  * the tests run in about a second each.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createIssuesApi, type IssuesApi, type IssuesApiOptions } from '../../src/github/issues.js';
-import { DeadlineError } from '../../src/github/client.js';
+import { createIssuesApi, type IssuesApi, type IssuesApiOptions } from '../../src/tracking-issue/issues-api.js';
+import { DeadlineError } from '../../src/tracking-issue/github-client.js';
 import { startFakeGithub, type FakeGithub, type FakeGithubOptions } from '../fakes/github.js';
 
 const TOKEN = 'ghs_integrationToken000000000000000000';

@@ -16,7 +16,7 @@ import {
   type MemberSessionsConfig,
   type MemberSessionsDeps,
 } from '../../src/aws/sessions.js';
-import { requestIdToken } from '../../src/github/oidc.js';
+import { requestIdToken } from '../../src/runner/oidc.js';
 import { seedOrganization, startFakeAws, type FakeAwsOptions } from '../fakes/aws.js';
 import { startFakeOidc, type FakeOidc } from '../fakes/oidc.js';
 

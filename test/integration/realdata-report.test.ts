@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIam } from '../../src/aws/iam.js';
-import { parseCredentialReport } from '../../src/core/credential-report.js';
-import { flaggedUsers, judge, type Policy } from '../../src/core/judge.js';
-import { takeInventory } from '../../src/inventory.js';
+import { parseCredentialReport } from '../../src/account/credential-report.js';
+import { flaggedUsers, judge, type Policy } from '../../src/account/judge.js';
+import { takeInventory } from '../../src/account/inventory.js';
 import type { AccessKey, Inventory } from '../../src/model.js';
 import { startFakeAws, type FakeAws, type FakeUser } from '../fakes/aws.js';
 import {

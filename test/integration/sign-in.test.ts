@@ -1,12 +1,12 @@
 /**
- * Signing in: src/github/oidc.ts against the loopback fake of the runner's token endpoint, and
+ * Signing in: src/runner/oidc.ts against the loopback fake of the runner's token endpoint, and
  * src/aws/credentials.ts (the real STS client) against the fake STS, with their faults.
  */
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assumeRoleWithOidc, getCallerIdentity, type SignInOptions } from '../../src/aws/credentials.js';
-import { IdTokenError, proxyFor, requestIdToken, type IdTokenDeps } from '../../src/github/oidc.js';
+import { IdTokenError, proxyFor, requestIdToken, type IdTokenDeps } from '../../src/runner/oidc.js';
 import { startFakeAws, type FakeAws, type FakeAwsOptions } from '../fakes/aws.js';
 import { demoAccount } from '../fakes/demo-account.js';
 import { startFakeOidc, type FakeOidc, type FakeOidcOptions } from '../fakes/oidc.js';

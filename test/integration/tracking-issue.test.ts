@@ -1,15 +1,15 @@
 /**
- * The tracking-issue stage (src/sinks/tracking-issue.ts) on the real client against the loopback
+ * The tracking-issue stage (src/tracking-issue/sync.ts) on the real client against the loopback
  * fake GitHub: what people do to the issue (unmark, lock), overlapping runs, lost answers, the
  * deadline, and what a run costs. Writes are not queued here (`throttle: false`): these tests are
  * about the protocol; the queue is tested in github-client.test.ts and end to end.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { fullKeyId } from '../../src/core/present.js';
-import type { ScanResult } from '../../src/core/scan.js';
-import { parseAnnouncement, parseMarker } from '../../src/core/tracking.js';
-import { createIssuesApi, type IssuesApiOptions } from '../../src/github/issues.js';
-import { syncTrackingIssue, type TrackingOptions, type TrackingOutcome } from '../../src/sinks/tracking-issue.js';
+import { fullKeyId } from '../../src/render/present.js';
+import type { ScanResult } from '../../src/account/result.js';
+import { parseAnnouncement, parseMarker } from '../../src/tracking-issue/plan.js';
+import { createIssuesApi, type IssuesApiOptions } from '../../src/tracking-issue/issues-api.js';
+import { syncTrackingIssue, type TrackingOptions, type TrackingOutcome } from '../../src/tracking-issue/sync.js';
 import type { Coverage } from '../../src/model.js';
 import { startFakeGithub, type FakeGithub, type FakeGithubOptions } from '../fakes/github.js';
 import { key, scanResult } from '../helpers/scan-fixtures.js';

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WecomConfig } from '../../src/inputs.js';
 import type { AccountRun } from '../../src/run/overview.js';
-import { notifyWecomDigest, type DigestRun } from '../../src/sinks/wecom.js';
+import { notifyWecomDigest, type DigestRun } from '../../src/wecom/notify.js';
 import type { WecomDeps } from '../../src/wecom/client.js';
 import { startFakeWecom, type FakeWecom, type FakeWecomOptions } from '../fakes/wecom.js';
 import { key, scanResult } from '../helpers/scan-fixtures.js';

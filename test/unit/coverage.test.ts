@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isIncomplete, sawUser, scanGaps } from '../../src/core/coverage.js';
-import { decideOutcome } from '../../src/core/outcome.js';
-import { fullKeyId } from '../../src/core/present.js';
-import { renderSummary } from '../../src/core/summary.js';
+import { isIncomplete, sawUser, scanGaps } from '../../src/account/coverage.js';
+import { decideOutcome } from '../../src/account/outcome.js';
+import { fullKeyId } from '../../src/render/present.js';
+import { renderSummary } from '../../src/account/summary.js';
 import type { Coverage, Gap } from '../../src/model.js';
 import { key, policy, scanResult } from '../helpers/scan-fixtures.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CredentialReportFormatError, parseCredentialReport, records } from '../../src/core/credential-report.js';
+import { CredentialReportFormatError, parseCredentialReport, records } from '../../src/account/credential-report.js';
 import { realdataText, withoutColumns } from '../helpers/realdata.js';
 
 const fixture = readFileSync(new URL('../fixtures/credential-report.csv', import.meta.url), 'utf8');

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { RequestError } from '@octokit/request-error';
-import { DeadlineError, describeGithubError, duration, NoAnswerError, startDeadline } from '../../src/github/client.js';
+import {
+  DeadlineError,
+  describeGithubError,
+  duration,
+  NoAnswerError,
+  startDeadline,
+} from '../../src/tracking-issue/github-client.js';
 import { backoffDelay, withRetries } from '../../src/retry.js';
 
 const request = {

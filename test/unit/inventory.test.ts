@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { IamApi, LiveKey } from '../../src/aws/iam.js';
-import { flaggedUsers, judge, type Policy } from '../../src/core/judge.js';
-import { takeInventory, type InventoryDeps } from '../../src/inventory.js';
+import { flaggedUsers, judge, type Policy } from '../../src/account/judge.js';
+import { takeInventory, type InventoryDeps } from '../../src/account/inventory.js';
 
 const now = new Date('2026-11-21T08:00:00Z');
 const policy: Policy = { maxAgeDays: 90, maxUnusedDays: 0, warnDays: 14, includeInactive: false, excludeUsers: [] };

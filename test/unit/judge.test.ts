@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daysSince, flaggedUsers, judge, userMatcher, type Policy } from '../../src/core/judge.js';
+import { daysSince, flaggedUsers, judge, userMatcher, type Policy } from '../../src/account/judge.js';
 import type { AccessKey } from '../../src/model.js';
 
 const now = new Date('2026-11-21T08:00:00Z');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { fullKeyId } from '../../src/core/present.js';
+import { fullKeyId } from '../../src/render/present.js';
 import type { Gap } from '../../src/model.js';
 import { renderOverview, worstFirst, type AccountRun } from '../../src/run/overview.js';
-import { byteLength } from '../../src/core/markdown.js';
+import { byteLength } from '../../src/render/markdown.js';
 import { key, now, scanResult } from '../helpers/scan-fixtures.js';
 
 function run(id: string, keys: ReturnType<typeof key>[], over: Partial<AccountRun> = {}): AccountRun {

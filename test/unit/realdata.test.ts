@@ -6,9 +6,9 @@
  * compared with it.
  */
 import { describe, expect, it } from 'vitest';
-import { isIncomplete, scanGaps } from '../../src/core/coverage.js';
-import { parseCredentialReport } from '../../src/core/credential-report.js';
-import { judge, type Policy } from '../../src/core/judge.js';
+import { isIncomplete, scanGaps } from '../../src/account/coverage.js';
+import { parseCredentialReport } from '../../src/account/credential-report.js';
+import { judge, type Policy } from '../../src/account/judge.js';
 import { ROOT_USER, type AccessKey, type Judgement } from '../../src/model.js';
 import {
   placebo,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Policy } from '../../src/core/judge.js';
-import { byteLength, escapeMarkdown, fitLines } from '../../src/core/markdown.js';
-import { fullKeyId, redactKeyId } from '../../src/core/present.js';
-import { buildReport, failureMessage, staleKeysJson } from '../../src/core/report.js';
-import type { ScanResult } from '../../src/core/scan.js';
-import { renderSummary } from '../../src/core/summary.js';
+import type { Policy } from '../../src/account/judge.js';
+import { byteLength, escapeMarkdown, fitLines } from '../../src/render/markdown.js';
+import { fullKeyId, redactKeyId } from '../../src/render/present.js';
+import { buildReport, failureMessage, staleKeysJson } from '../../src/account/report.js';
+import type { ScanResult } from '../../src/account/result.js';
+import { renderSummary } from '../../src/account/summary.js';
 import type { AccessKey } from '../../src/model.js';
 import { daysAgo, key, policy, scanResult } from '../helpers/scan-fixtures.js';
 

@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createIam } from '../../src/aws/iam.js';
-import { flaggedUsers, judge, type Policy } from '../../src/core/judge.js';
-import { takeInventory } from '../../src/inventory.js';
+import { flaggedUsers, judge, type Policy } from '../../src/account/judge.js';
+import { takeInventory } from '../../src/account/inventory.js';
 import type { Inventory } from '../../src/model.js';
 import { seedAccount, startFakeAws, type FakeAccount, type FakeAws, type FakeAwsOptions } from '../fakes/aws.js';
 

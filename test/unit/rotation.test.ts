@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { judge } from '../../src/core/judge.js';
-import { fullKeyId, redactKeyId } from '../../src/core/present.js';
-import { rotationSteps } from '../../src/core/rotation.js';
+import { judge } from '../../src/account/judge.js';
+import { fullKeyId, redactKeyId } from '../../src/render/present.js';
+import { rotationSteps } from '../../src/tracking-issue/rotation.js';
 import { ROOT_USER, type AccessKey } from '../../src/model.js';
 import { key, now, policy } from '../helpers/scan-fixtures.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { judge, type Policy } from '../../src/core/judge.js';
-import { fullKeyId, redactKeyId } from '../../src/core/present.js';
-import type { ScanResult } from '../../src/core/scan.js';
+import { judge, type Policy } from '../../src/account/judge.js';
+import { fullKeyId, redactKeyId } from '../../src/render/present.js';
+import type { ScanResult } from '../../src/account/result.js';
 import {
   ISSUE_BODY_BUDGET,
   buildMarker,
@@ -20,7 +20,7 @@ import {
   type IssuePlan,
   type RenderContext,
   type TrackedIssue,
-} from '../../src/core/tracking.js';
+} from '../../src/tracking-issue/plan.js';
 import { FULL_COVERAGE, ROOT_USER, type AccessKey, type Coverage } from '../../src/model.js';
 
 const now = new Date('2026-11-21T08:00:00Z');

@@ -8,7 +8,7 @@ import {
   TEXT_MAX_BYTES,
   type DigestInput,
   type Language,
-} from '../../src/core/wecom-message.js';
+} from '../../src/wecom/message.js';
 import type { AccessKey, Gap } from '../../src/model.js';
 import type { AccountRun } from '../../src/run/overview.js';
 import { key, scanResult } from '../helpers/scan-fixtures.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Policy } from '../../src/core/judge.js';
-import { fullKeyId, redactKeyId } from '../../src/core/present.js';
-import type { ScanResult } from '../../src/core/scan.js';
+import type { Policy } from '../../src/account/judge.js';
+import { fullKeyId, redactKeyId } from '../../src/render/present.js';
+import type { ScanResult } from '../../src/account/result.js';
 import {
   appText,
   mentionText,
@@ -11,7 +11,7 @@ import {
   TEXT_MAX_BYTES,
   type Language,
   type WecomMessageInput,
-} from '../../src/core/wecom-message.js';
+} from '../../src/wecom/message.js';
 import { ROOT_USER, type AccessKey, type Gap } from '../../src/model.js';
 import { daysAgo, key, policy, scanResult } from '../helpers/scan-fixtures.js';
 

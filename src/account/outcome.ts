@@ -3,10 +3,10 @@
  * everything (`fail-on-incomplete`), with one message that says both. Pure.
  */
 import { isIncomplete, scanGaps } from './coverage.js';
-import { count } from './markdown.js';
-import { accountLabel } from './present.js';
+import { count } from '../render/markdown.js';
+import { accountLabel } from '../render/present.js';
 import { failureMessage } from './report.js';
-import type { ScanResult } from './scan.js';
+import type { ScanResult } from './result.js';
 
 export interface OutcomePolicy {
   failOnStale: boolean;

@@ -6,10 +6,10 @@
  * announcement per change. A failure, or the deadline, is said once as a warning and reported in
  * the outcome with what was done: it never throws.
  */
-import { describeGithubError, DeadlineError, NoAnswerError } from '../github/client.js';
-import { status, type CommentRecord, type IssueRecord, type IssuesApi } from '../github/issues.js';
-import type { KeyIdStyle } from '../core/present.js';
-import type { ScanResult } from '../core/scan.js';
+import { describeGithubError, DeadlineError, NoAnswerError } from './github-client.js';
+import { status, type CommentRecord, type IssueRecord, type IssuesApi } from './issues-api.js';
+import type { KeyIdStyle } from '../render/present.js';
+import type { ScanResult } from '../account/result.js';
 import {
   latestAnnounced,
   ownIssue,
@@ -19,7 +19,7 @@ import {
   type Announcement,
   type IssuePlan,
   type RenderContext,
-} from '../core/tracking.js';
+} from './plan.js';
 
 /**
  * What the run did to the tracking issue. `failed`: it could not bring the issue up to date (a

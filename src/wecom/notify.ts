@@ -5,10 +5,10 @@
  * account, as a robot takes 20 messages a minute. A notification failure is a warning and never
  * changes the outcome.
  */
-import { isIncomplete } from '../core/coverage.js';
-import { plural } from '../core/markdown.js';
-import type { KeyIdStyle } from '../core/present.js';
-import type { ScanResult } from '../core/scan.js';
+import { isIncomplete } from '../account/coverage.js';
+import { plural } from '../render/markdown.js';
+import type { KeyIdStyle } from '../render/present.js';
+import type { ScanResult } from '../account/result.js';
 import {
   appDigest,
   appText,
@@ -19,9 +19,9 @@ import {
   robotMentions,
   type DigestAccount,
   type WecomMessageInput,
-} from '../core/wecom-message.js';
+} from './message.js';
 import type { NotifyWhen, WecomConfig } from '../inputs.js';
-import { sendAppMessage, sendRobotMessage, WecomError, type WecomDeps } from '../wecom/client.js';
+import { sendAppMessage, sendRobotMessage, WecomError, type WecomDeps } from './client.js';
 
 /** What one account's scan has to tell. */
 export interface AccountNews {

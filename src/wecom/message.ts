@@ -8,11 +8,11 @@
  * start markup (for IAM names: anything an IAM name cannot hold), and error text loses the same.
  */
 import type { Finding, Reason } from '../model.js';
-import { isIncomplete, scanGaps } from './coverage.js';
-import type { Policy } from './judge.js';
-import { byteLength, count, fitLines, plural } from './markdown.js';
-import { accountLabel, keyLabel, ROOT_LABEL, type KeyIdStyle } from './present.js';
-import type { ScanResult } from './scan.js';
+import { isIncomplete, scanGaps } from '../account/coverage.js';
+import type { Policy } from '../account/judge.js';
+import { byteLength, count, fitLines, plural } from '../render/markdown.js';
+import { accountLabel, keyLabel, ROOT_LABEL, type KeyIdStyle } from '../render/present.js';
+import type { ScanResult } from '../account/result.js';
 
 export type Language = 'en' | 'zh';
 

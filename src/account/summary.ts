@@ -8,9 +8,17 @@
 import type { DueSoon, Finding, Gap } from '../model.js';
 import { scanGaps } from './coverage.js';
 import { utcDate } from './days.js';
-import { byteLength, count, escapeMarkdown as md, fitLines, plural, tableHeader, tableRow } from './markdown.js';
-import { accountLabel, keyLabel, reasonText, userMarkdown, type KeyIdStyle } from './present.js';
-import { utcMinute, type ScanResult } from './scan.js';
+import {
+  byteLength,
+  count,
+  escapeMarkdown as md,
+  fitLines,
+  plural,
+  tableHeader,
+  tableRow,
+} from '../render/markdown.js';
+import { accountLabel, keyLabel, reasonText, userMarkdown, type KeyIdStyle } from '../render/present.js';
+import { utcMinute, type ScanResult } from './result.js';
 
 /** GitHub drops a step summary over 1 MiB; stay clear of it. */
 export const SUMMARY_BUDGET_BYTES = 1_000_000;

@@ -5,8 +5,8 @@
  */
 import type { AccessKey, Gap } from '../model.js';
 import { daysSince } from './judge.js';
-import { plural } from './markdown.js';
-import type { ScanResult } from './scan.js';
+import { plural } from '../render/markdown.js';
+import type { ScanResult } from './result.js';
 
 /** Every gap of a scan: what the inventory could not see, then the verdicts the judgement could not make. */
 export function scanGaps(result: ScanResult): Gap[] {

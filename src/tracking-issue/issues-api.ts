@@ -4,7 +4,7 @@
  * Creating an issue or a comment is never retried blindly (a lost answer may hide a success): the
  * caller looks before trying again.
  */
-import { createGithubClient, type Deadline, type GithubClientOptions } from './client.js';
+import { createGithubClient, type Deadline, type GithubClientOptions } from './github-client.js';
 
 export interface IssueRecord {
   number: number;

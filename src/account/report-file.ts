@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JsonReport } from '../core/report.js';
+import type { JsonReport } from './report.js';
 
 export async function writeReport(report: JsonReport, env: NodeJS.ProcessEnv): Promise<string> {
   const dir = env.RUNNER_TEMP || tmpdir();

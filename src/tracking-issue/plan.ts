@@ -9,13 +9,21 @@
  */
 import { createHash } from 'node:crypto';
 import { ROOT_USER, type Finding, type Gap } from '../model.js';
-import { isIncomplete, sawUser, scanGaps } from './coverage.js';
-import { utcDate } from './days.js';
-import { byteLength, escapeMarkdown as md, count, fitLines, plural, tableHeader, tableRow } from './markdown.js';
-import { accountLabel, keyLabel, reasonText, userMarkdown, type KeyIdStyle } from './present.js';
-import { failureMessage } from './report.js';
+import { isIncomplete, sawUser, scanGaps } from '../account/coverage.js';
+import { utcDate } from '../account/days.js';
+import {
+  byteLength,
+  escapeMarkdown as md,
+  count,
+  fitLines,
+  plural,
+  tableHeader,
+  tableRow,
+} from '../render/markdown.js';
+import { accountLabel, keyLabel, reasonText, userMarkdown, type KeyIdStyle } from '../render/present.js';
+import { failureMessage } from '../account/report.js';
 import { rotationSteps } from './rotation.js';
-import { utcMinute, type ScanResult } from './scan.js';
+import { utcMinute, type ScanResult } from '../account/result.js';
 
 /**
  * GitHub refuses bodies and comments over 65,536 characters; stay well clear. The parts: the

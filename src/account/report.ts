@@ -1,9 +1,9 @@
 /** The machine-readable results: the `stale-keys` output and the JSON report file. Pure. */
 import type { AccessKey, DueSoon, Finding, Gap } from '../model.js';
 import { isIncomplete, scanGaps } from './coverage.js';
-import { count, plural } from './markdown.js';
-import { accountLabel } from './present.js';
-import type { ScanResult } from './scan.js';
+import { count, plural } from '../render/markdown.js';
+import { accountLabel } from '../render/present.js';
+import type { ScanResult } from './result.js';
 
 export interface StaleKeyOutput {
   user: string;

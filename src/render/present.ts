@@ -1,6 +1,6 @@
 /** How keys, accounts and reasons read to a person. Shared by every renderer. Pure. */
 import type { Account, AccessKey, Reason } from '../model.js';
-import type { Policy } from './judge.js';
+import type { Policy } from '../account/judge.js';
 import { plural } from './markdown.js';
 
 /** `AKIAIOSFODNN7EXAMPLE` → `AKIA…MPLE`: enough to recognise a key, not to use it. */

@@ -14,14 +14,14 @@ import {
   isAccessDenied,
   isExpiredSession,
   isTransient,
-} from './aws/errors.js';
-import type { IamApi, LastUse, LiveKey } from './aws/iam.js';
-import { parseCredentialReport } from './core/credential-report.js';
-import { count, plural } from './core/markdown.js';
-import { utcMinute } from './core/scan.js';
-import type { ScanMethodInput } from './inputs.js';
-import { ROOT_USER, type AccessKey, type Coverage, type Gap, type Inventory } from './model.js';
-import type { Sleep } from './retry.js';
+} from '../aws/errors.js';
+import type { IamApi, LastUse, LiveKey } from '../aws/iam.js';
+import { parseCredentialReport } from './credential-report.js';
+import { count, plural } from '../render/markdown.js';
+import { utcMinute } from './result.js';
+import type { ScanMethodInput } from '../inputs.js';
+import { ROOT_USER, type AccessKey, type Coverage, type Gap, type Inventory } from '../model.js';
+import type { Sleep } from '../retry.js';
 
 export interface InventoryDeps {
   iam: IamApi;

@@ -9,8 +9,8 @@
  * that shows the full IDs.
  */
 import type { Finding } from '../model.js';
-import { plural } from './markdown.js';
-import { userMarkdown, type KeyIdStyle } from './present.js';
+import { plural } from '../render/markdown.js';
+import { userMarkdown, type KeyIdStyle } from '../render/present.js';
 
 export interface RotationOptions {
   /** How many keys get commands of their own; the rest share the placeholder form. Default 5. */
