@@ -6,13 +6,13 @@ import { ORGANIZATIONAL_UNIT_ID } from './aws/organizations.js';
 import type { Partition } from './model.js';
 import type { Shard } from './run/accounts.js';
 import type { Policy } from './account/judge.js';
-import type { Language } from './wecom/message.js';
+import type { ScanMethodInput } from './account/inventory.js';
 import { apiBaseUrlProblem, webhookUrlProblem, type WecomApp } from './wecom/client.js';
+import type { WecomConfig } from './wecom/notify.js';
 
 /** Returns an input's raw value, `''` when unset (as `core.getInput` does). */
 export type InputReader = (name: string) => string;
 
-export type ScanMethodInput = 'auto' | 'credential-report' | 'api';
 export type RedactMode = 'auto' | 'true' | 'false';
 
 export interface Config {
@@ -35,8 +35,6 @@ export interface Config {
   warnings: string[];
 }
 
-export type NotifyWhen = 'stale' | 'changed' | 'always';
-
 /** The organisation mode: many accounts from one job. */
 export interface AccountsConfig {
   /** Every ACTIVE account of the organisation (optionally under some OUs), or the listed IDs. */
@@ -47,16 +45,6 @@ export interface AccountsConfig {
   memberRoleAuth: 'assume-role' | 'web-identity';
   concurrency: number;
   shard: Shard | null;
-}
-
-export interface WecomConfig {
-  /** Group robot webhook URL (a secret), or `null`. */
-  webhookUrl: string | null;
-  mentionedList: string[];
-  /** App messages, or `null`. */
-  app: WecomApp | null;
-  notifyWhen: NotifyWhen;
-  language: Language;
 }
 
 export interface IssueConfig {

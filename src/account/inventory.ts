@@ -19,9 +19,11 @@ import type { IamApi, LastUse, LiveKey } from '../aws/iam.js';
 import { parseCredentialReport } from './credential-report.js';
 import { count, plural } from '../render/markdown.js';
 import { utcMinute } from './result.js';
-import type { ScanMethodInput } from '../inputs.js';
 import { ROOT_USER, type AccessKey, type Coverage, type Gap, type Inventory } from '../model.js';
 import type { Sleep } from '../retry.js';
+
+/** `scan-method`: the credential report, the API user by user, or the report with the API as fallback. */
+export type ScanMethodInput = 'auto' | 'credential-report' | 'api';
 
 export interface InventoryDeps {
   iam: IamApi;

@@ -6,8 +6,7 @@ import { isAccessDenied } from '../aws/errors.js';
 import type { IamApi } from '../aws/iam.js';
 import { flaggedUsers, judge, type Policy } from './judge.js';
 import type { ScanResult } from './result.js';
-import type { ScanMethodInput } from '../inputs.js';
-import { takeInventory } from './inventory.js';
+import { takeInventory, type ScanMethodInput } from './inventory.js';
 import type { Partition } from '../model.js';
 import type { Sleep } from '../retry.js';
 

@@ -18,10 +18,22 @@ import {
   robotMarkdown,
   robotMentions,
   type DigestAccount,
+  type Language,
   type WecomMessageInput,
 } from './message.js';
-import type { NotifyWhen, WecomConfig } from '../inputs.js';
-import { sendAppMessage, sendRobotMessage, WecomError, type WecomDeps } from './client.js';
+import { sendAppMessage, sendRobotMessage, WecomError, type WecomApp, type WecomDeps } from './client.js';
+
+export type NotifyWhen = 'stale' | 'changed' | 'always';
+
+export interface WecomConfig {
+  /** Group robot webhook URL (a secret), or `null`. */
+  webhookUrl: string | null;
+  mentionedList: string[];
+  /** App messages, or `null`. */
+  app: WecomApp | null;
+  notifyWhen: NotifyWhen;
+  language: Language;
+}
 
 /** What one account's scan has to tell. */
 export interface AccountNews {

@@ -1,6 +1,6 @@
 /** `notifyWecomDigest` against the loopback fake WeCom: one message a run, whatever the number of accounts. */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WecomConfig } from '../../src/inputs.js';
+import type { WecomConfig } from '../../src/wecom/notify.js';
 import type { AccountRun } from '../../src/run/overview.js';
 import { notifyWecomDigest, type DigestRun } from '../../src/wecom/notify.js';
 import type { WecomDeps } from '../../src/wecom/client.js';
