@@ -143,7 +143,7 @@ export async function syncTrackingIssue(
     if (err instanceof WriteBudgetError) {
       const reason = budgetReason(api);
       if (index) index.halt ??= { action: 'deferred', reason };
-      return deferred(new Deferral('deferred', reason, 'update'), progress, log, index);
+      return deferred(new Deferral('deferred', reason, progress.issue ? 'update' : 'open'), progress, log, index);
     }
     const outcome = stopped(err, api, progress, log);
     if (index) index.halt ??= haltFor(err, outcome.problem ?? describeGithubError(err), api);
