@@ -36,7 +36,10 @@ export function accountId(n: number): string {
 
 /** `result` as the scan of another account. */
 export function forAccount(result: ScanResult, id: string, alias: string | null = `acct-${id.slice(-4)}`): ScanResult {
-  return { ...result, account: { ...result.account, id, alias, callerArn: result.account.callerArn.replace(/\d{12}/, id) } };
+  return {
+    ...result,
+    account: { ...result.account, id, alias, callerArn: result.account.callerArn.replace(/\d{12}/, id) },
+  };
 }
 
 /** A scan of account `id` with `stale` stale keys. */

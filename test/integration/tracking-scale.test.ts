@@ -18,6 +18,7 @@ import {
 } from '../helpers/tracking-scale.js';
 import { startFakeGithub, type FakeGithub, type FakeGithubOptions } from '../fakes/github.js';
 import { key } from '../helpers/scan-fixtures.js';
+import { measureTrackingLookups } from '../../bench/tracking-lookups.js';
 
 const fakes: FakeGithub[] = [];
 afterEach(async () => {
@@ -396,5 +397,37 @@ describe('an account that moves between a matrix and a run over many accounts', 
     expect(tight.info).toContain(
       'Labelled 0 of 1 tracking issues opened before account labels; a later run labels the other 1.',
     );
+  });
+});
+
+describe('the benchmark of lookups', () => {
+  it('counts what a matrix job and a run over every account cost', async () => {
+    const rows = await measureTrackingLookups([10, 150], 2);
+    expect(rows).toEqual([
+      {
+        accounts: 10,
+        openIssues: 10,
+        closedIssues: 20,
+        matrixJob: 1,
+        matrixJobNoIssue: 2,
+        matrixJobBefore: 1,
+        matrixRun: 10,
+        matrixRunBefore: 10,
+        organisationRun: 1,
+        writes: 0,
+      },
+      {
+        accounts: 150,
+        openIssues: 150,
+        closedIssues: 300,
+        matrixJob: 1,
+        matrixJobNoIssue: 2,
+        matrixJobBefore: 2,
+        matrixRun: 150,
+        matrixRunBefore: 300,
+        organisationRun: 2,
+        writes: 0,
+      },
+    ]);
   });
 });
