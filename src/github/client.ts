@@ -25,6 +25,11 @@ import Bottleneck from 'bottleneck/light.js';
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** All requests of one client together get this long. */
 export const DEADLINE_MS = 120_000;
+/**
+ * The deadline to give a run over many accounts: spending its whole write budget, an issue or a
+ * comment every three seconds and the rest in between, takes about 12 minutes.
+ */
+export const ORGANISATION_DEADLINE_MS = 15 * 60_000;
 /** Retries after a 5xx answer or a time-out (plugin-retry pauses 1 s, then 4 s). */
 const RETRIES = 2;
 /** Waits for a rate limit, each only when it fits in the time left. */

@@ -156,6 +156,11 @@ describe('a run over many accounts', () => {
     const first = await organisationRun(gh, results);
     expect(first.outcomes.map((o) => o.action)).toEqual(Array(12).fill('created'));
     expect(first.warnings).toEqual([]);
+    // Once a run: the index (3 pages), issues without labels (2 pages), closed issues before account
+    // labels (1), the issue labels (2: they exist). Each new issue: the closed one to link, its
+    // label, itself, and the look for an overlapping run's. The account with most stale keys first.
+    expect(gh.requests).toHaveLength(3 + 2 + 1 + 2 + 12 * 4);
+    expect(gh.requests[5]!.query.labels).toBe(`security,stale-access-keys,aws-account:${accountId(1_002)}`);
     for (const [i, result] of results.entries()) {
       const issue = gh.issues.find((x) => x.number === first.outcomes[i]!.number)!;
       expect(issue.title).toBe(`Stale AWS access keys in acct-${result.account.id.slice(-4)} (${result.account.id})`);
@@ -348,6 +353,21 @@ describe('a run over many accounts', () => {
       ['POST /repos/{owner}/{repo}/labels', 403],
       ['POST /repos/{owner}/{repo}/issues', 403],
     ]);
+  });
+});
+
+describe('a run over many accounts whose index cannot be listed', () => {
+  it('says so once and reports every account failed, without a request each', async () => {
+    const gh = await github({
+      failures: { 'GET /repos/{owner}/{repo}/issues': [{ status: 502 }, { status: 502 }, { status: 502 }] },
+    });
+    const results = Array.from({ length: 5 }, (_, i) => staleScan(accountId(i + 1), 1));
+    const run = await organisationRun(gh, results);
+    expect(run.outcomes.map((o) => o.action)).toEqual(Array(5).fill('failed'));
+    expect(run.outcomes[0]!.problem).toMatch(/^GitHub answered 502 to GET \/repos\/.+\/issues/);
+    expect(run.warnings).toHaveLength(1);
+    expect(run.warnings[0]).toMatch(/^The tracking issues were not updated: listing them failed \(GitHub answered 502/);
+    expect(gh.requests).toHaveLength(3);
   });
 });
 
