@@ -48,11 +48,8 @@ export interface IssuesApi {
   readonly writes: WriteCount;
   /** GitHub's primary rate limit as its last answer said it; `null` before any did. */
   rateLimit(): RateLimitState | null;
-  /**
-   * Open issues carrying all `labels` (any issue when none), oldest first, pull requests dropped:
-   * `maxPages` requests at most (default 10: 1,000 issues).
-   */
-  listOpen(labels: readonly string[], maxPages?: number): Promise<IssueRecord[]>;
+  /** Open issues carrying all `labels` (any issue when none), oldest first, pull requests dropped; at most 1,000. */
+  listOpen(labels: readonly string[]): Promise<IssueRecord[]>;
   /** The newest issues in `state` carrying all `labels`, newest first: `pages` requests at most, 100 issues each. */
   listNewest(labels: readonly string[], state: 'open' | 'closed', pages: number): Promise<IssueRecord[]>;
   /** One page (1-based) of the issues in `state` carrying all `labels`, by creation: one request. */
@@ -130,7 +127,7 @@ export function createIssuesApi(options: IssuesApiOptions): IssuesApi {
     writes: client.writes,
     rateLimit: client.rateLimit,
 
-    async listOpen(labels, maxPages = MAX_OPEN_PAGES) {
+    async listOpen(labels) {
       const found: IssueRecord[] = [];
       let pages = 0;
       for await (const { data } of octokit.paginate.iterator(octokit.rest.issues.listForRepo, {
@@ -142,7 +139,7 @@ export function createIssuesApi(options: IssuesApiOptions): IssuesApi {
         per_page: PER_PAGE,
       })) {
         found.push(...data.filter((i) => !i.pull_request).map(toRecord));
-        if (++pages >= maxPages) break;
+        if (++pages >= MAX_OPEN_PAGES) break;
       }
       return found;
     },

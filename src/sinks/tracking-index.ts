@@ -151,7 +151,7 @@ export function accountFinder(api: IssuesApi, options: FindOptions): IssueFinder
 /** Why a run stopped writing to GitHub, for every account after. */
 export interface Halt {
   action: 'deferred' | 'failed';
-  /** Said without the account: `the 10 min allowed for GitHub ran out`. */
+  /** Said without the account: `the 900 s allowed for GitHub in this run ran out`. */
   reason: string;
 }
 
