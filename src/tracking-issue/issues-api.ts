@@ -1,10 +1,16 @@
 /**
- * The GitHub issues API, behind a narrow interface for the tracking issue, on the bounded client
+ * The GitHub issues API, behind a narrow interface for the tracking issues, on the bounded client
  * of ./client.ts. Every call's cost is bounded: no call pages through the repository's history.
  * Creating an issue or a comment is never retried blindly (a lost answer may hide a success): the
  * caller looks before trying again.
  */
-import { createGithubClient, type Deadline, type GithubClientOptions } from './github-client.js';
+import {
+  createGithubClient,
+  type Deadline,
+  type GithubClientOptions,
+  type RateLimitState,
+  type WriteCount,
+} from './github-client.js';
 
 export interface IssueRecord {
   number: number;
@@ -17,6 +23,15 @@ export interface IssueRecord {
   locked: boolean;
   /** How many comments the issue had when it was read. */
   comments: number;
+  /** Its labels' names. */
+  labels: string[];
+}
+
+/** One page of a listing: 100 issues at most, pull requests dropped. */
+export interface IssuePage {
+  issues: IssueRecord[];
+  /** GitHub has a further page. */
+  more: boolean;
 }
 
 export interface CommentRecord {
@@ -29,12 +44,30 @@ export interface IssuesApi {
   readonly deadline: Deadline;
   /** What last went wrong with a request. */
   lastProblem(): string | null;
+  /** The run's writes and their budget. */
+  readonly writes: WriteCount;
+  /** GitHub's primary rate limit as its last answer said it; `null` before any did. */
+  rateLimit(): RateLimitState | null;
   /** Open issues carrying all `labels` (any issue when none), oldest first, pull requests dropped; at most 1,000. */
   listOpen(labels: readonly string[]): Promise<IssueRecord[]>;
   /** The newest issues in `state` carrying all `labels`, newest first: `pages` requests at most, 100 issues each. */
   listNewest(labels: readonly string[], state: 'open' | 'closed', pages: number): Promise<IssueRecord[]>;
-  /** Creates the label unless it exists. */
+  /** One page (1-based) of the issues in `state` carrying all `labels`, by creation: one request. */
+  listPage(
+    labels: readonly string[],
+    state: 'open' | 'closed' | 'all',
+    direction: 'asc' | 'desc',
+    page: number,
+  ): Promise<IssuePage>;
+  /** Creates the label unless it exists: once per name for the life of the API. */
   ensureLabel(name: string): Promise<void>;
+  /**
+   * Creates the label without asking first whether it exists: one request, and none for a name
+   * this API already created or found. A label that exists already (422) is fine.
+   */
+  createLabel(name: string, description: string): Promise<void>;
+  /** Adds labels to an issue, keeping those it has. */
+  addLabels(number: number, labels: readonly string[]): Promise<void>;
   /** Not retried after a 5xx or a time-out: GitHub may have created it. */
   createIssue(issue: { title: string; body: string; labels: string[]; assignees: string[] }): Promise<IssueRecord>;
   updateIssue(
@@ -66,6 +99,24 @@ export function createIssuesApi(options: IssuesApiOptions): IssuesApi {
   const { octokit } = client;
   const repo = { owner: options.owner, repo: options.repo };
   const once = { request: { retries: 0 } };
+  // Labels known to exist, by lower-cased name (GitHub's label names are case-insensitive).
+  const known = new Set<string>();
+
+  async function createLabel(name: string, description: string): Promise<void> {
+    if (known.has(name.toLowerCase())) return;
+    try {
+      await octokit.rest.issues.createLabel({
+        ...repo,
+        name,
+        color: labelColor(name),
+        ...(description ? { description } : {}),
+      });
+    } catch (err) {
+      // It exists: created before, or meanwhile by a concurrent run.
+      if (status(err) !== 422) throw err;
+    }
+    known.add(name.toLowerCase());
+  }
 
   const listComments = (number: number, page: number) =>
     octokit.rest.issues.listComments({ ...repo, issue_number: number, per_page: PER_PAGE, page });
@@ -73,6 +124,8 @@ export function createIssuesApi(options: IssuesApiOptions): IssuesApi {
   return {
     deadline: client.deadline,
     lastProblem: client.lastProblem,
+    writes: client.writes,
+    rateLimit: client.rateLimit,
 
     async listOpen(labels) {
       const found: IssueRecord[] = [];
@@ -109,19 +162,38 @@ export function createIssuesApi(options: IssuesApiOptions): IssuesApi {
       return found;
     },
 
+    async listPage(labels, state, direction, page) {
+      const { data, headers } = await octokit.rest.issues.listForRepo({
+        ...repo,
+        ...(labels.length > 0 ? { labels: labels.join(',') } : {}),
+        state,
+        sort: 'created',
+        direction,
+        per_page: PER_PAGE,
+        page,
+      });
+      return {
+        issues: data.filter((i) => !i.pull_request).map(toRecord),
+        more: linkPage(headers.link, 'next') !== null,
+      };
+    },
+
     async ensureLabel(name) {
+      if (known.has(name.toLowerCase())) return;
       try {
         await octokit.rest.issues.getLabel({ ...repo, name });
+        known.add(name.toLowerCase());
         return;
       } catch (err) {
         if (status(err) !== 404) throw err;
       }
-      try {
-        await octokit.rest.issues.createLabel({ ...repo, name, color: labelColor(name) });
-      } catch (err) {
-        // Created meanwhile by a concurrent run.
-        if (status(err) !== 422) throw err;
-      }
+      await createLabel(name, '');
+    },
+
+    createLabel,
+
+    async addLabels(number, labels) {
+      await octokit.rest.issues.addLabels({ ...repo, issue_number: number, labels: [...labels] });
     },
 
     async createIssue(issue) {
@@ -190,6 +262,7 @@ function toRecord(i: {
   state_reason?: string | null;
   locked?: boolean;
   comments?: number;
+  labels?: Array<string | { name?: string }>;
 }): IssueRecord {
   return {
     number: i.number,
@@ -200,6 +273,10 @@ function toRecord(i: {
     stateReason: i.state_reason ?? null,
     locked: i.locked ?? false,
     comments: i.comments ?? 0,
+    labels: (i.labels ?? []).flatMap((l) => {
+      const name = typeof l === 'string' ? l : l.name;
+      return name ? [name] : [];
+    }),
   };
 }
 
@@ -207,7 +284,8 @@ export function status(err: unknown): number | undefined {
   return (err as { status?: number }).status;
 }
 
-/** Red for the security label, amber for the rest. */
+/** Red for the security label, grey for an account's, amber for the rest. */
 function labelColor(name: string): string {
-  return name.toLowerCase() === 'security' ? 'd73a4a' : 'fbca04';
+  const lower = name.toLowerCase();
+  return lower === 'security' ? 'd73a4a' : lower.startsWith('aws-account:') ? 'c5def5' : 'fbca04';
 }

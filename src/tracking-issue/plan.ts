@@ -38,6 +38,7 @@ const CARRIED_BUDGET = 8_000;
 const NOTICE_BUDGET = 2_000;
 const MARKER_PREFIX = '<!-- iam-stale-keys:tracking ';
 const ANNOUNCE_PREFIX = '<!-- iam-stale-keys:announce ';
+const ACCOUNT_LABEL_PREFIX = 'aws-account:';
 
 export interface TrackedIssue {
   number: number;
@@ -186,6 +187,25 @@ export function parseMarker(body: string | null | undefined): Marker | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The label that names the account on its tracking issue, beside the issue labels: a run finds the
+ * account's issues with one listing filtered by it, however many accounts share the repository.
+ * 24 characters for a 12-digit ID, within GitHub's 50.
+ */
+export function accountIssueLabel(accountId: string): string {
+  return `${ACCOUNT_LABEL_PREFIX}${accountId}`;
+}
+
+/** The account label's description, for people who find it in the repository's labels. */
+export function accountLabelDescription(accountId: string): string {
+  return `Tracking issue of AWS account ${accountId}, kept by iam-stale-keys`;
+}
+
+/** Whether an issue's labels name an account: issues opened before account labels name none. */
+export function hasAccountLabel(labels: readonly string[]): boolean {
+  return labels.some((l) => l.toLowerCase().startsWith(ACCOUNT_LABEL_PREFIX));
 }
 
 export function issueTitle(template: string, result: ScanResult): string {

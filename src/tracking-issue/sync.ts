@@ -1,16 +1,23 @@
 /**
- * Keeps one open tracking issue per repository and account, within the GitHub client's deadline:
- * finds it by label and hidden marker (or, when a person broke the marker, by label and title),
- * then carries out the plan from core/tracking.ts one write at a time, in an order that leaves
- * the issue consistent wherever a run stops. Overlapping runs converge to one open issue and one
- * announcement per change. A failure, or the deadline, is said once as a warning and reported in
- * the outcome with what was done: it never throws.
+ * Keeps one open tracking issue per repository and account, within the GitHub client's deadline
+ * and write budget: finds it (./tracking-index.ts: by the account's label, or from the run's
+ * index), then carries out the plan from plan.ts one write at a time, in an order that
+ * leaves the issue consistent wherever a run stops. Overlapping runs converge to one open issue
+ * and one announcement per change. A failure, or the deadline, is said once as a warning and
+ * reported in the outcome with what was done: it never throws.
+ *
+ * A run over many accounts shares one client: one deadline, one write queue, one budget. An
+ * account whose writes no longer fit (the budget spent, the time up, GitHub's rate limit reached)
+ * is not started: its outcome is `deferred` with the reason, and the next run brings it up to date.
  */
-import { describeGithubError, DeadlineError, NoAnswerError } from './github-client.js';
+import { describeGithubError, DeadlineError, duration, NoAnswerError, WriteBudgetError } from './github-client.js';
 import { status, type CommentRecord, type IssueRecord, type IssuesApi } from './issues-api.js';
-import type { KeyIdStyle } from '../render/present.js';
+import { count, plural } from '../render/markdown.js';
+import { accountLabel, type KeyIdStyle } from '../render/present.js';
 import type { ScanResult } from '../account/result.js';
 import {
+  accountIssueLabel,
+  accountLabelDescription,
   latestAnnounced,
   ownIssue,
   planForIssue,
@@ -19,13 +26,27 @@ import {
   type Announcement,
   type IssuePlan,
   type RenderContext,
+  type TrackedIssue,
 } from './plan.js';
+import {
+  accountFinder,
+  labelAccountIssue,
+  labelLegacyIssues,
+  lacksAccountLabel,
+  openTrackingIndex,
+  type FindOptions,
+  type Halt,
+  type IssueFinder,
+  type TrackingIndex,
+} from './index.js';
 
 /**
  * What the run did to the tracking issue. `failed`: it could not bring the issue up to date (a
- * warning says why); the next run will.
+ * warning says why); the next run will. `deferred`: the run did not start on it, because its
+ * writes no longer fitted in the run's write budget, its time or GitHub's rate limit (`problem`
+ * says which); the next run will.
  */
-export type IssueAction = 'created' | 'updated' | 'unchanged' | 'closed' | 'none' | 'failed';
+export type IssueAction = 'created' | 'updated' | 'unchanged' | 'closed' | 'none' | 'failed' | 'deferred';
 
 export interface TrackingOutcome {
   action: IssueAction;
@@ -40,9 +61,7 @@ export interface TrackingOutcome {
   problem?: string | null;
 }
 
-export interface TrackingOptions {
-  titleTemplate: string;
-  labels: string[];
+export interface TrackingOptions extends FindOptions {
   assignees: string[];
   closeResolved: boolean;
   keyId: KeyIdStyle;
@@ -54,30 +73,141 @@ export interface TrackingLog {
   warning: (message: string) => void;
 }
 
+/** How a run over many accounts syncs one of them. */
+export interface SyncContext {
+  /** The run's index of open tracking issues (`openTrackingIndex`); without it, the account's own listing. */
+  index?: TrackingIndex;
+}
+
 /** What the run has done so far, for the outcome when it stops part-way. */
 interface Progress {
   issue: { number: number; url: string } | null;
   done: 'created' | 'updated' | 'closed' | null;
   changed: boolean | null;
+  /** The issue is up to date: what follows (its account label) cannot change the outcome. */
+  finished: TrackingOutcome | null;
 }
 
-/** How many newest open issues (100 a page) are searched for one that lost its labels. */
-const UNLABELED_PAGES = 2;
 /** Attempts to create the issue, each after looking for it. */
 const CREATE_ATTEMPTS = 2;
 
+/** The requests an account's work takes, writes among them, as far as can be told before it starts. */
+interface Cost {
+  writes: number;
+  requests: number;
+}
+
+/** Opening an issue: the account label and the issue; lookups before and after. */
+const CREATE_COST: Cost = { writes: 2, requests: 8 };
+/** Labelling an issue opened before account labels: the label, then the issue's. */
+const LABEL_COST: Cost = { writes: 2, requests: 2 };
+/** Closing a duplicate: the close, and the comment that says why. */
+const DUPLICATE_COST: Cost = { writes: 2, requests: 2 };
+
+/** Thrown before the first request an account cannot afford: the account waits for the next run. */
+class Deferral extends Error {
+  override name = 'Deferral';
+  constructor(
+    readonly action: 'deferred' | 'failed',
+    readonly reason: string,
+    readonly verb: string,
+  ) {
+    super(reason);
+  }
+}
+
+/**
+ * Brings the account's tracking issue up to date. Without `context.index` (a matrix job), the
+ * account's issues are found with one listing by its account label. With it (a run over many
+ * accounts), from the run's index, without a request.
+ */
 export async function syncTrackingIssue(
   api: IssuesApi,
   result: ScanResult,
   options: TrackingOptions,
   log: TrackingLog,
+  context: SyncContext = {},
 ): Promise<TrackingOutcome> {
-  const progress: Progress = { issue: null, done: null, changed: null };
+  const index = context.index ?? null;
+  // Said once, when the index was opened.
+  if (index?.problem) return { action: 'failed', number: null, url: null, changed: null, problem: index.problem };
+  const progress: Progress = { issue: null, done: null, changed: null, finished: null };
+  const finder = index ? index.finder() : accountFinder(api, options);
+  const work = track(api, result, options, log, progress, finder, index);
   try {
-    return await api.deadline.race(track(api, result, options, log, progress));
+    // Past the deadline, an account whose issue is up to date still says so: it needs no request.
+    return await (api.deadline.signal.aborted ? work : api.deadline.race(work));
   } catch (err) {
-    return stopped(err, api, progress, log);
+    if (progress.finished) return progress.finished;
+    if (err instanceof Deferral) return deferred(err, progress, log, index);
+    if (err instanceof WriteBudgetError) {
+      const reason = budgetReason(api);
+      if (index) index.halt ??= { action: 'deferred', reason };
+      return deferred(new Deferral('deferred', reason, progress.issue ? 'update' : 'open'), progress, log, index);
+    }
+    const outcome = stopped(err, api, progress, log);
+    if (index) index.halt ??= haltFor(err, outcome.problem ?? describeGithubError(err), api);
+    return outcome;
   }
+}
+
+/**
+ * Organisation mode in one call: lists the open tracking issues once, syncs every account from
+ * that index on the one client (the accounts that tell people of new stale keys first, then those
+ * resolved, then the rest), labels the issues opened before account labels with what is left, and
+ * says once which accounts were deferred. The outcomes are in the order of `results`.
+ */
+export async function syncTrackingIssues(
+  api: IssuesApi,
+  results: readonly ScanResult[],
+  options: TrackingOptions,
+  log: TrackingLog,
+): Promise<TrackingOutcome[]> {
+  const index = await openTrackingIndex(api, options, log);
+  const outcomes: TrackingOutcome[] = [];
+  for (const i of workOrder(results, index, options)) {
+    outcomes[i] = await syncTrackingIssue(api, results[i]!, options, log, { index });
+  }
+  if (!index.problem) await labelLegacyIssues(api, index, log);
+  const warning = deferredWarning(results.map((r, i) => ({ account: r.account, outcome: outcomes[i]! })));
+  if (warning) log.warning(warning);
+  return outcomes;
+}
+
+/**
+ * The order in which a run over many accounts syncs them: first the accounts whose issue is to
+ * tell people of new stale keys (a new issue, then a change), then those whose keys were resolved,
+ * then the rest (no write, or the body only); within each, more stale keys first, then the order
+ * given. Pure: planned from the index.
+ */
+export function workOrder(results: readonly ScanResult[], index: TrackingIndex, options: TrackingOptions): number[] {
+  const ctx: RenderContext = { keyId: options.keyId, runUrl: options.runUrl, previous: null };
+  const rank = results.map((result) => {
+    const open = index.peek(result)?.[0];
+    if (!open) return result.judgement.stale.length > 0 ? 0 : 4;
+    const plan = planForIssue(result, open, options, ctx);
+    if (plan.action === 'update') return plan.announce ? 1 : 3;
+    return plan.action === 'close' ? 2 : 4;
+  });
+  const stale = (i: number) => results[i]!.judgement.stale.length;
+  return results.map((_, i) => i).sort((a, b) => rank[a]! - rank[b]! || stale(b) - stale(a) || a - b);
+}
+
+/**
+ * One warning for the accounts whose tracking issue a run deferred, naming them; `null` when none
+ * was. A run over many accounts gives it once, instead of one warning an account.
+ */
+export function deferredWarning(
+  entries: ReadonlyArray<{ account: { id: string; alias: string | null }; outcome: TrackingOutcome }>,
+): string | null {
+  const behind = entries.filter((e) => e.outcome.action === 'deferred');
+  if (behind.length === 0) return null;
+  const reasons = [...new Set(behind.map((e) => (e.outcome.problem ?? '').replace(/: the next run will \w+ it$/, '')))];
+  const shown = 10;
+  const names = behind.slice(0, shown).map((e) => accountLabel(e.account));
+  const more = behind.length > shown ? `, and ${count(behind.length - shown)} more` : '';
+  const one = behind.length === 1;
+  return `The tracking ${one ? 'issue' : 'issues'} of ${plural(behind.length, 'account', 'accounts')} ${one ? 'was' : 'were'} not brought up to date in this run (${reasons.join('; ')}); the next run will: ${names.join(', ')}${more}.`;
 }
 
 async function track(
@@ -86,43 +216,130 @@ async function track(
   options: TrackingOptions,
   log: TrackingLog,
   progress: Progress,
+  finder: IssueFinder,
+  index: TrackingIndex | null,
 ): Promise<TrackingOutcome> {
-  const mine = (issues: IssueRecord[], byTitle: boolean) =>
-    issues.filter((i) => {
-      const own = ownIssue(i, result, options.titleTemplate);
-      return own === 'marker' || (byTitle && own === 'title');
-    });
-  // A title names the account only together with the labels: never take a person's unlabeled issue.
-  const findOpen = async () => mine(await api.listOpen(options.labels), options.labels.length > 0);
+  const stale = result.judgement.stale.length > 0;
   const ctx: RenderContext = { keyId: options.keyId, runUrl: options.runUrl, previous: null };
-
-  let open = await keepOldest(api, await findOpen(), log);
+  // An account the index cannot answer for is looked up as a matrix job would: requests.
+  if (index && !index.peek(result)) gate(api, index, { writes: 0, requests: 2 }, 'update');
+  const [found, ...duplicates] = await finder.open(result, stale);
+  let open = found;
   // An issue opened without its labels (no permission to set them) is not found by label.
-  if (!open && result.judgement.stale.length > 0 && options.labels.length > 0) {
-    open = oldest(mine(await api.listNewest([], 'open', UNLABELED_PAGES), false));
+  if (!open && stale && options.labels.length > 0) {
+    gate(api, index, CREATE_COST, 'open');
+    [open] = (await finder.unlabeled(result)).sort((a, b) => a.number - b.number);
   }
   if (open) {
     progress.issue = open;
-    return carryOut(api, planForIssue(result, open, options, ctx), result, log, progress);
+    const plan = planForIssue(result, open, options, ctx);
+    const label = lacksAccountLabel(open, options, result.account.id) && finder.adopt(open, result);
+    const cost = [issueCost(plan), ...duplicates.map(() => DUPLICATE_COST), ...(label ? [LABEL_COST] : [])];
+    gate(api, index, sum(cost), plan.action === 'close' ? 'close' : 'update');
+    for (const dup of duplicates) await closeAsDuplicate(api, dup, open.number, log);
+    const outcome = await carryOut(api, plan, result, log, progress);
+    if (label) {
+      progress.finished = outcome;
+      await labelAccountIssue(api, open, result.account.id, log);
+    }
+    return outcome;
   }
-  if (result.judgement.stale.length === 0) return outcome('none', null, false);
+  if (!stale) return outcome('none', null, false);
 
-  ctx.previous = await previousIssue(api, options.labels, mine);
+  gate(api, index, CREATE_COST, 'open');
+  ctx.previous = await finder.previous(result);
   const plan = planTracking(result, null, options, ctx);
   if (plan.action !== 'create') throw new Error(`unexpected plan ${plan.action}`);
-  const created = await create(api, plan.title, plan.body, options, log);
+  const created = await create(api, plan.title, plan.body, result.account.id, options, log);
   Object.assign(progress, { issue: created, done: 'created', changed: true });
   log.info(`Opened tracking issue #${created.number}.`);
 
   // A run for the same account may have opened one at the same time. Every run closes only
   // its own issue when an older one exists, so overlapping runs converge on the oldest.
-  const first = oldest(await findOpen());
+  const [first] = await findOpen(api, result, options);
   if (first && first.number < created.number) {
     await closeAsDuplicate(api, created, first.number, log);
     Object.assign(progress, { issue: first, done: null, changed: false });
     return carryOut(api, planForIssue(result, first, options, ctx), result, log, progress);
   }
   return outcome('created', created, true);
+}
+
+/**
+ * The account's open issues carrying its account label, oldest first: one request, as a rule. The
+ * labels vouch for a title.
+ */
+async function findOpen(api: IssuesApi, result: ScanResult, options: TrackingOptions): Promise<IssueRecord[]> {
+  const listed = await api.listOpen([...options.labels, accountIssueLabel(result.account.id)]);
+  return listed.filter((i) => ownIssue(i, result, options.titleTemplate) !== null).sort((a, b) => a.number - b.number);
+}
+
+function issueCost(plan: IssuePlan): Cost {
+  switch (plan.action) {
+    case 'unchanged':
+      return { writes: 0, requests: 0 };
+    case 'update':
+      // The announcement reads the newest comments before and after posting it.
+      return plan.announce && !plan.issue.locked ? { writes: 2, requests: 6 } : { writes: 1, requests: 1 };
+    case 'close':
+      return plan.issue.locked ? { writes: 1, requests: 1 } : { writes: 2, requests: 6 };
+  }
+}
+
+function sum(costs: readonly Cost[]): Cost {
+  return costs.reduce((a, b) => ({ writes: a.writes + b.writes, requests: a.requests + b.requests }), {
+    writes: 0,
+    requests: 0,
+  });
+}
+
+/**
+ * Before an account's first request: defers it when the run has stopped, its time is up, its write
+ * budget cannot pay for the account's writes, or GitHub's rate limit has too few requests left.
+ */
+function gate(api: IssuesApi, index: TrackingIndex | null, cost: Cost, verb: string): void {
+  if (cost.requests === 0) return;
+  if (index?.halt) throw new Deferral(index.halt.action, index.halt.reason, verb);
+  if (api.deadline.signal.aborted) {
+    throw new Deferral('deferred', `the ${duration(api.deadline.ms)} allowed for GitHub in this run ran out`, verb);
+  }
+  if (api.writes.remaining() < cost.writes) throw new Deferral('deferred', budgetReason(api), verb);
+  const rate = api.rateLimit();
+  if (rate && rate.remaining < cost.requests && rate.resetAt > Date.now()) {
+    const reason = `GitHub's rate limit had ${plural(rate.remaining, 'request', 'requests')} left until ${new Date(rate.resetAt).toISOString().slice(11, 16)} UTC`;
+    if (index) index.halt = { action: 'deferred', reason };
+    throw new Deferral('deferred', reason, verb);
+  }
+}
+
+function budgetReason(api: IssuesApi): string {
+  return `GitHub's write budget for this run (${count(api.writes.budget)} writes) was spent`;
+}
+
+/** A stop that holds for every account after it in the run, or `null`. */
+function haltFor(err: unknown, why: string, api: IssuesApi): Halt | null {
+  if (err instanceof DeadlineError) {
+    return { action: 'deferred', reason: `the ${duration(api.deadline.ms)} allowed for GitHub in this run ran out` };
+  }
+  if (isForbiddenIntegration(err)) return { action: 'failed', reason: why };
+  if (/^GitHub's (secondary )?rate limit/.test(why)) return { action: 'deferred', reason: why };
+  return null;
+}
+
+/** The outcome of an account the run did not start on: said as a warning by a matrix job, else left to the run's one warning. */
+function deferred(d: Deferral, progress: Progress, log: TrackingLog, index: TrackingIndex | null): TrackingOutcome {
+  const problem = d.action === 'deferred' ? `${d.reason}: the next run will ${d.verb} it` : d.reason;
+  const issue = progress.issue ? `Tracking issue #${progress.issue.number}` : 'The tracking issue';
+  const message = `${issue} was not brought up to date: ${problem}.`;
+  if (index) log.info(message);
+  else log.warning(message);
+  return {
+    action: progress.done ?? d.action,
+    number: progress.issue?.number ?? null,
+    url: progress.issue?.url ?? null,
+    changed: progress.changed,
+    problem,
+  };
 }
 
 /** Makes the writes a plan for an existing issue calls for, one at a time, in a safe order. */
@@ -171,7 +388,7 @@ async function carryOut(
  */
 async function announce(
   api: IssuesApi,
-  issue: IssueRecord,
+  issue: TrackedIssue,
   a: Announcement,
   result: ScanResult,
   log: TrackingLog,
@@ -214,17 +431,6 @@ async function announce(
   return true;
 }
 
-/** Closes every open tracking issue of the account but the oldest, as duplicates of it. */
-async function keepOldest(api: IssuesApi, open: IssueRecord[], log: TrackingLog): Promise<IssueRecord | null> {
-  const [first, ...duplicates] = [...open].sort((a, b) => a.number - b.number);
-  for (const dup of duplicates) await closeAsDuplicate(api, dup, first!.number, log);
-  return first ?? null;
-}
-
-function oldest(issues: IssueRecord[]): IssueRecord | null {
-  return [...issues].sort((a, b) => a.number - b.number)[0] ?? null;
-}
-
 /** Closes first, then says why: a locked duplicate is closed all the same. */
 async function closeAsDuplicate(api: IssuesApi, dup: IssueRecord, of: number, log: TrackingLog): Promise<void> {
   await api.updateIssue(dup.number, { state: 'closed', stateReason: 'duplicate' });
@@ -238,18 +444,6 @@ async function closeAsDuplicate(api: IssuesApi, dup: IssueRecord, of: number, lo
   log.info(`Closed #${dup.number} as a duplicate of #${of}.`);
 }
 
-/** The account's newest closed tracking issue that was not a duplicate, from one page. */
-async function previousIssue(
-  api: IssuesApi,
-  labels: readonly string[],
-  mine: (issues: IssueRecord[], byTitle: boolean) => IssueRecord[],
-): Promise<{ number: number; url: string } | null> {
-  if (labels.length === 0) return null;
-  const closed = mine(await api.listNewest(labels, 'closed', 1), true).filter((i) => i.stateReason !== 'duplicate');
-  const latest = closed.sort((a, b) => b.number - a.number)[0];
-  return latest ? { number: latest.number, url: latest.url } : null;
-}
-
 /**
  * Opens the issue. A create whose answer was lost (5xx, no answer) may have succeeded: the issue
  * is looked up by its body before another attempt, so a lost answer never leaves a duplicate.
@@ -258,13 +452,17 @@ async function create(
   api: IssuesApi,
   title: string,
   body: string,
+  accountId: string,
   options: TrackingOptions,
   log: TrackingLog,
 ): Promise<IssueRecord> {
-  let labels = options.labels;
+  const account = accountIssueLabel(accountId);
+  let labels = [...options.labels, account];
   let labelProblem: string | null = null;
   try {
-    for (const label of labels) await api.ensureLabel(label);
+    for (const label of options.labels) await api.ensureLabel(label);
+    // A new account's label: created without asking first, once per account (422: it exists).
+    await api.createLabel(account, accountLabelDescription(accountId));
   } catch (err) {
     if (err instanceof DeadlineError) throw err;
     // Said once the issue exists: if the token cannot write issues at all, that is the one warning.
@@ -295,7 +493,7 @@ async function create(
   }
   if (labelProblem) {
     log.warning(
-      `Opened tracking issue #${issue.number} without its labels ${options.labels.join(', ')}: they could not be created (${labelProblem}). Create them once by hand, or give the token permission to; later runs still find the issue by its marker.`,
+      `Opened tracking issue #${issue.number} without its labels ${[...options.labels, account].join(', ')}: they could not be created (${labelProblem}). Create them once by hand, or give the token permission to; later runs still find the issue by its marker.`,
     );
   }
   return issue;

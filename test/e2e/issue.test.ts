@@ -58,7 +58,7 @@ describe('the tracking issue', () => {
     const aws = await account(acct);
     const { github, oidc } = await repo();
 
-    // 1. Stale keys, no issue: created, with its labels.
+    // 1. Stale keys, no issue: created, with its labels and the account's.
     let run = await scan(aws, github, oidc);
     expect(run.exitCode).toBe(1);
     expect(run.outputs['issue-action']).toBe('created');
@@ -66,8 +66,11 @@ describe('the tracking issue', () => {
     expect(run.outputs['issue-url']).toBe(`https://github.com/${github.owner}/${github.repo}/issues/1`);
     const issue = github.issues[0]!;
     expect(issue.title).toBe('Stale AWS access keys in demo-prod (111111111111)');
-    expect(issue.labels).toEqual(['security', 'stale-access-keys']);
-    expect([...github.labels.keys()].sort()).toEqual(['security', 'stale-access-keys']);
+    expect(issue.labels).toEqual(['security', 'stale-access-keys', 'aws-account:111111111111']);
+    expect([...github.labels.keys()].sort()).toEqual(['aws-account:111111111111', 'security', 'stale-access-keys']);
+    expect(github.labels.get('aws-account:111111111111')!.description).toBe(
+      'Tracking issue of AWS account 111111111111, kept by iam-stale-keys',
+    );
     expect(issue.body).toMatch(/^<!-- iam-stale-keys:tracking \{.*"account":"111111111111".*\} -->/);
     expect(issue.body).toContain(
       '**4 access keys in account demo-prod (111111111111) are stale: 1 of the root user, 3 older than 90 days.**',
@@ -84,11 +87,15 @@ describe('the tracking issue', () => {
       `Tracking issue: [#1](https://github.com/${github.owner}/${github.repo}/issues/1) (created).`,
     );
 
-    // 2. Same keys again: no write at all.
+    // 2. Same keys again: no write at all, and one request to find the issue.
     let writes = github.writes().length;
+    const requests = github.requests.length;
     run = await scan(aws, github, oidc);
     expect(run.outputs['issue-action']).toBe('unchanged');
     expect(github.writes()).toHaveLength(writes);
+    expect(github.requests.slice(requests).map((r) => `${r.method} ${r.query.labels}`)).toEqual([
+      'GET security,stale-access-keys,aws-account:111111111111',
+    ]);
 
     // 3. A day later: alice rotated, bob's key turned stale. Body replaced, one comment naming both.
     acct.users.find((u) => u.name === 'alice')!.keys = [

@@ -6,6 +6,12 @@
  * pagination so a real Octokit (`getOctokit(token, { baseUrl: fake.url })`) can drive it, and it
  * records every request so end-to-end tests can assert on what the action did.
  *
+ * It enforces GitHub's documented limits, per token, on a clock whose second tests can shrink
+ * (`secondMs`): the primary rate limit (1,000 requests an hour, GITHUB_TOKEN's in a repository,
+ * with `x-ratelimit-*` headers on every answer and GitHub's 403 when spent), and the secondary
+ * limits on content-creating requests (80 a minute, 500 an hour: GitHub's 403 "You have exceeded a
+ * secondary rate limit", with `retry-after` or, as GitHub sometimes answers, without it).
+ *
  * State changes are atomic per request: a request's body is read and its latency waited out
  * first, then it is handled synchronously, so concurrent clients never see a half-applied write.
  */
@@ -39,6 +45,24 @@ export interface FakeGithubOptions {
   issuesDisabled?: boolean;
   /** Delay every response by this many ms (for concurrency tests). */
   latencyMs?: number;
+
+  /**
+   * One second of the limits' clock, in ms (default 1000): their hours and minutes are counted in
+   * it, and so are `retry-after` and `x-ratelimit-reset` (now plus that many of these seconds, as
+   * epoch seconds), so that a client whose second is as long waits as long as it must.
+   */
+  secondMs?: number;
+  /** The primary rate limit: requests an hour per token (default 1,000); `false`: not enforced. */
+  requestsPerHour?: number | false;
+  /**
+   * The secondary limits: content-creating requests (POST, PATCH, PUT, DELETE) per token, a
+   * minute (default 80) and an hour (default 500); `false`: not enforced. Only writes let through
+   * count.
+   */
+  writesPerMinute?: number | false;
+  writesPerHour?: number | false;
+  /** Whether a secondary limit's 403 says `retry-after` (default true). */
+  secondaryRetryAfter?: boolean;
 
   /**
    * A GitHub that accepts connections, reads every request and never answers: no status line,
@@ -75,6 +99,8 @@ export interface RecordedGithubRequest {
   status: number;
   /** `Date.now()` when the request was handled. */
   at: number;
+  /** The limit that refused it, if one did. */
+  limited?: 'primary' | 'secondary';
 }
 
 export type StateReason = 'completed' | 'not_planned' | 'duplicate' | 'reopened';
@@ -123,6 +149,11 @@ export interface FakeGithub {
   requests: RecordedGithubRequest[];
   /** Writes only (POST/PATCH/PUT/DELETE). */
   writes(): RecordedGithubRequest[];
+  /**
+   * The most writes let through (not refused by a limit) in any window of `ms`, by the time they
+   * were handled: what GitHub's secondary limit sees.
+   */
+  maxWritesIn(ms: number): number;
   /** Live state, including pull requests (`isPullRequest`). */
   issues: FakeIssue[];
   /** By issue number. */
@@ -164,6 +195,7 @@ export const FAKE_GITHUB_ROUTES = [
   'PATCH /repos/{owner}/{repo}/issues/{issue_number}',
   'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
   'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+  'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
   'GET /repos/{owner}/{repo}/labels',
   'POST /repos/{owner}/{repo}/labels',
   'GET /repos/{owner}/{repo}/labels/{name}',
@@ -185,6 +217,8 @@ export async function startFakeGithub(opts: FakeGithubOptions = {}): Promise<Fak
 // ---------------------------------------------------------------------------------------------
 
 const DOCS = 'https://docs.github.com/rest';
+const LIMITS_DOCS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
+const INSTALLATION_ID = 4_242_424;
 const BOT = 'github-actions[bot]';
 const DEFAULT_LABEL_COLOR = 'ededed';
 const STATE_REASONS: readonly StateReason[] = ['completed', 'not_planned', 'duplicate', 'reopened'];
@@ -292,6 +326,8 @@ class FakeGithubServer implements FakeGithub {
   private nextRequestId = 1;
   private readonly hung = new Set<ServerResponse>();
   private readonly held = new Map<string, { want: number; waiting: Array<() => void> }>();
+  /** Per token: the primary limit's window, and the times of the writes let through. */
+  private readonly quota = new Map<string, { start: number; used: number; writes: number[] }>();
 
   constructor(opts: FakeGithubOptions) {
     this.opts = opts;
@@ -314,6 +350,7 @@ class FakeGithubServer implements FakeGithub {
       'PATCH /repos/{owner}/{repo}/issues/{issue_number}': (c) => this.updateIssue(c),
       'GET /repos/{owner}/{repo}/issues/{issue_number}/comments': (c) => this.listComments(c),
       'POST /repos/{owner}/{repo}/issues/{issue_number}/comments': (c) => this.createComment(c),
+      'POST /repos/{owner}/{repo}/issues/{issue_number}/labels': (c) => this.addLabels(c),
       'GET /repos/{owner}/{repo}/labels': (c) => this.listLabels(c),
       'POST /repos/{owner}/{repo}/labels': (c) => this.createLabel(c),
       'GET /repos/{owner}/{repo}/labels/{name}': (c) => this.getLabel(c),
@@ -345,6 +382,19 @@ class FakeGithubServer implements FakeGithub {
 
   writes(): RecordedGithubRequest[] {
     return this.requests.filter((r) => isWrite(r.method));
+  }
+
+  maxWritesIn(ms: number): number {
+    const at = this.writes()
+      .filter((w) => !w.limited)
+      .map((w) => w.at)
+      .sort((a, b) => a - b);
+    let most = 0;
+    for (let first = 0, last = 0; last < at.length; last++) {
+      while (at[first]! <= at[last]! - ms) first++;
+      most = Math.max(most, last - first + 1);
+    }
+    return most;
   }
 
   // ----- seeding ------------------------------------------------------------------------------
@@ -405,10 +455,7 @@ class FakeGithubServer implements FakeGithub {
     const headers: Record<string, string> = {
       'x-github-request-id': `FAKE:${this.nextRequestId++}`,
       'x-github-api-version-selected': '2022-11-28',
-      'x-ratelimit-limit': '5000',
-      'x-ratelimit-remaining': String(Math.max(0, 5000 - this.requests.length)),
-      'x-ratelimit-used': String(this.requests.length),
-      'x-ratelimit-resource': 'core',
+      ...this.rateHeaders(req.headers.authorization ?? ''),
       ...reply.headers,
     };
     let payload = '';
@@ -462,8 +509,11 @@ class FakeGithubServer implements FakeGithub {
     let reply: Reply;
     const match = this.match(method, url.pathname);
     if (match) routeKey = match.route.key;
+    const limited = this.opts.neverAnswer ? null : this.limit(req.headers.authorization ?? '', method);
     if (this.opts.neverAnswer) {
       reply = { status: 0, hang: true };
+    } else if (limited) {
+      reply = limited.reply;
     } else {
       const next = match ? this.failures.get(match.route.key)?.shift() : undefined;
       const scripted = next?.pass ? undefined : next;
@@ -483,9 +533,94 @@ class FakeGithubServer implements FakeGithub {
       status: reply.hang ? 0 : reply.status,
       at: Date.now(),
     };
+    if (limited) record.limited = limited.by;
     if (body !== undefined) record.body = body;
     this.requests.push(record);
     return reply;
+  }
+
+  // ----- limits -------------------------------------------------------------------------------
+
+  private get second(): number {
+    return this.opts.secondMs ?? 1_000;
+  }
+
+  /** The token's quota, its primary window renewed when an hour has passed. */
+  private quotaOf(token: string): { start: number; used: number; writes: number[] } {
+    const now = Date.now();
+    let q = this.quota.get(token);
+    if (!q || now >= q.start + 3_600 * this.second) {
+      q = { start: now, used: 0, writes: q?.writes ?? [] };
+      this.quota.set(token, q);
+    }
+    return q;
+  }
+
+  /** Epoch seconds that are `ms` of the limits' clock from now. */
+  private epochIn(ms: number): number {
+    return Math.floor(Date.now() / 1000) + Math.ceil(Math.max(0, ms) / this.second);
+  }
+
+  private rateHeaders(token: string): Record<string, string> {
+    const q = this.quotaOf(token);
+    const limit = this.opts.requestsPerHour === false ? 5_000 : (this.opts.requestsPerHour ?? 1_000);
+    return {
+      'x-ratelimit-limit': String(limit),
+      'x-ratelimit-remaining': String(Math.max(0, limit - q.used)),
+      'x-ratelimit-used': String(Math.min(q.used, limit)),
+      'x-ratelimit-reset': String(this.epochIn(q.start + 3_600 * this.second - Date.now())),
+      'x-ratelimit-resource': 'core',
+    };
+  }
+
+  /** Counts the request against the token's limits; GitHub's refusal when one is spent. */
+  private limit(token: string, method: string): { by: 'primary' | 'secondary'; reply: Reply } | null {
+    const q = this.quotaOf(token);
+    const now = Date.now();
+    const support = `If you reach out to GitHub Support for help, please include the request ID FAKE:${this.nextRequestId} and timestamp ${new Date(now).toISOString().replace('T', ' ').slice(0, 19)} UTC.`;
+    const perHour = this.opts.requestsPerHour ?? 1_000;
+    if (perHour !== false && q.used >= perHour) {
+      return {
+        by: 'primary',
+        reply: {
+          status: 403,
+          body: {
+            message: `API rate limit exceeded for installation ID ${INSTALLATION_ID}. ${support}`,
+            documentation_url: LIMITS_DOCS,
+            status: '403',
+          },
+        },
+      };
+    }
+    q.used++;
+    if (!isWrite(method)) return null;
+    const windows: Array<[number | false, number]> = [
+      [this.opts.writesPerMinute ?? 80, 60 * this.second],
+      [this.opts.writesPerHour ?? 500, 3_600 * this.second],
+    ];
+    while (q.writes.length > 0 && q.writes[0]! <= now - 3_600 * this.second) q.writes.shift();
+    for (const [max, span] of windows) {
+      if (max === false) continue;
+      const inWindow = q.writes.filter((t) => t > now - span);
+      if (inWindow.length < max) continue;
+      const wait = inWindow[0]! + span - now;
+      return {
+        by: 'secondary',
+        reply: {
+          status: 403,
+          body: {
+            message: `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. ${support}`,
+            documentation_url: `${LIMITS_DOCS}#about-secondary-rate-limits`,
+            status: '403',
+          },
+          ...(this.opts.secondaryRetryAfter === false
+            ? {}
+            : { headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / this.second))) } }),
+        },
+      };
+    }
+    q.writes.push(now);
+    return null;
   }
 
   /** The real answer: the handler's, or the error it threw. */
@@ -918,6 +1053,23 @@ class FakeGithubServer implements FakeGithub {
       status: 201,
       body: this.commentJson(comment),
       headers: { location: `${this.apiBase}/issues/comments/${comment.id}` },
+    };
+  }
+
+  /** Adds labels, keeping the issue's; unknown names are created as for POST/PATCH of an issue. */
+  private addLabels(c: Ctx): Reply {
+    const issue = this.findIssue(c);
+    if (this.opts.noLabelPermission) fail(403, 'Resource not accessible by integration');
+    const added = this.resolveLabels(this.arrayField(c.body['labels'], 'labels'));
+    if (added.length === 0) invalidRequest('"labels" wasn\'t supplied.');
+    for (const name of added) if (!issue.labels.includes(name)) issue.labels.push(name);
+    issue.updated_at = this.tick();
+    return {
+      status: 200,
+      body: issue.labels.flatMap((name) => {
+        const label = this.labels.get(name.toLowerCase());
+        return label ? [this.labelJson(label)] : [];
+      }),
     };
   }
 

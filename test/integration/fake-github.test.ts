@@ -517,3 +517,77 @@ describe('fake GitHub: answers lost or never given', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 });
+
+describe("fake GitHub: GitHub's rate limits", () => {
+  it('counts every request against the hour of the token, says so in headers, and refuses the one too many', async () => {
+    const { gh, octokit, repo } = await setup({ requestsPerHour: 3 });
+    const first = await octokit.rest.issues.listForRepo(repo);
+    expect(first.headers['x-ratelimit-limit']).toBe('3');
+    expect(first.headers['x-ratelimit-remaining']).toBe('2');
+    expect(first.headers['x-ratelimit-used']).toBe('1');
+    const reset = Number(first.headers['x-ratelimit-reset']);
+    expect(reset * 1000).toBeGreaterThan(Date.now() + 3_500_000);
+    await octokit.rest.issues.listForRepo(repo);
+    await octokit.rest.issues.listForRepo(repo);
+    const refused = await requestError(octokit.rest.issues.listForRepo(repo));
+    expect(refused.status).toBe(403);
+    expect(refused.response?.data.message).toMatch(
+      /^API rate limit exceeded for installation ID \d+\. If you reach out to GitHub Support for help, please include the request ID FAKE:\d+ and timestamp \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.$/,
+    );
+    expect(refused.response?.headers['x-ratelimit-remaining']).toBe('0');
+    expect(gh.requests.map((r) => r.limited ?? null)).toEqual([null, null, null, 'primary']);
+    // Another token has its own hour.
+    const other = getOctokit('ghs_another-token', { baseUrl: gh.url });
+    expect((await other.rest.issues.listForRepo(repo)).status).toBe(200);
+  });
+
+  it('starts a new hour when the last one has passed, on its own clock', async () => {
+    const { octokit, repo } = await setup({ requestsPerHour: 1, secondMs: 0.05 });
+    await octokit.rest.issues.listForRepo(repo);
+    await requestError(octokit.rest.issues.listForRepo(repo));
+    // An hour of 3,600 × 0.05 ms = 180 ms.
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await octokit.rest.issues.listForRepo(repo)).status).toBe(200);
+  });
+
+  it('refuses the 81st content-creating request of a minute with retry-after, and takes writes again after it', async () => {
+    const { gh, octokit, repo } = await setup({ secondMs: 5 });
+    gh.addIssue({ title: 't' });
+    for (let i = 0; i < 80; i++) await octokit.rest.issues.update({ ...repo, issue_number: 1, body: String(i) });
+    const refused = await requestError(octokit.rest.issues.update({ ...repo, issue_number: 1, body: 'x' }));
+    expect(refused.status).toBe(403);
+    expect(refused.response?.data.message).toMatch(
+      /^You have exceeded a secondary rate limit\. Please wait a few minutes before you try again\. If you reach out/,
+    );
+    expect(refused.response?.data.documentation_url).toMatch(/#about-secondary-rate-limits$/);
+    const wait = Number(refused.response?.headers['retry-after']);
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(wait).toBeLessThanOrEqual(60);
+    // Reads are not content-creating.
+    expect((await octokit.rest.issues.get({ ...repo, issue_number: 1 })).status).toBe(200);
+    expect(gh.issues[0]!.body).toBe('79');
+    await new Promise((r) => setTimeout(r, wait * 5 + 10));
+    expect((await octokit.rest.issues.update({ ...repo, issue_number: 1, body: 'y' })).status).toBe(200);
+    expect(gh.writes().filter((w) => w.limited === 'secondary')).toHaveLength(1);
+    expect(gh.maxWritesIn(300)).toBe(80);
+  });
+
+  it("refuses without retry-after when told, and limits the hour's writes", async () => {
+    const { gh, octokit, repo } = await setup({ secondaryRetryAfter: false, writesPerMinute: false, writesPerHour: 5 });
+    gh.addIssue({ title: 't' });
+    for (let i = 0; i < 5; i++) await octokit.rest.issues.update({ ...repo, issue_number: 1, body: String(i) });
+    const refused = await requestError(octokit.rest.issues.update({ ...repo, issue_number: 1, body: 'x' }));
+    expect(refused.status).toBe(403);
+    expect(refused.response?.data.message).toMatch(/^You have exceeded a secondary rate limit/);
+    expect(refused.response?.headers['retry-after']).toBeUndefined();
+  });
+
+  it('adds labels to an issue, keeping its own and creating unknown ones', async () => {
+    const { gh, octokit, repo } = await setup();
+    gh.addIssue({ title: 't', labels: ['security'] });
+    const added = await octokit.rest.issues.addLabels({ ...repo, issue_number: 1, labels: ['aws-account:1'] });
+    expect(added.data.map((l) => l.name)).toEqual(['security', 'aws-account:1']);
+    expect(gh.issues[0]!.labels).toEqual(['security', 'aws-account:1']);
+    expect(gh.labels.has('aws-account:1')).toBe(true);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createIssuesApi, type IssuesApi, type IssuesApiOptions } from '../../src/tracking-issue/issues-api.js';
-import { DeadlineError } from '../../src/tracking-issue/github-client.js';
+import { DeadlineError, WriteBudgetError } from '../../src/tracking-issue/github-client.js';
 import { startFakeGithub, type FakeGithub, type FakeGithubOptions } from '../fakes/github.js';
 
 const TOKEN = 'ghs_integrationToken000000000000000000';
@@ -229,5 +229,54 @@ describe('bounded reads', () => {
     const shorter = await api.newestComments(1, 2_000); // the count is ahead: comments were deleted
     expect(shorter.at(-1)?.body).toBe('c1030');
     expect(gh.requests.length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe("the write budget and GitHub's rate limit", () => {
+  it("sends no write once the run's budget is spent, and says so; reads go on", async () => {
+    const { gh, api } = await setup({}, { writeBudget: 3, throttle: false });
+    gh.addIssue({ title: 't' });
+    for (const body of ['a', 'b', 'c']) await api.updateIssue(1, { body });
+    expect(api.writes.sent()).toBe(3);
+    expect(api.writes.remaining()).toBe(0);
+    const err = await failure(api.updateIssue(1, { body: 'd' }));
+    expect(err).toBeInstanceOf(WriteBudgetError);
+    expect(err.message).toBe(
+      `the write budget of this run (3 content-creating requests) was spent; PATCH /repos/${gh.owner}/${gh.repo}/issues/1 was not sent`,
+    );
+    expect(gh.writes()).toHaveLength(3);
+    expect(gh.issues[0]!.body).toBe('c');
+    expect(await api.listOpen([])).toHaveLength(1);
+  });
+
+  it('counts a retried write against the budget: GitHub saw it', async () => {
+    const { gh, api } = await setup(
+      { failures: { 'PATCH /repos/{owner}/{repo}/issues/{issue_number}': [{ status: 502 }] } },
+      { writeBudget: 5, throttle: false },
+    );
+    gh.addIssue({ title: 't' });
+    await api.updateIssue(1, { body: 'x' });
+    expect(gh.writes().map((w) => w.status)).toEqual([502, 200]);
+    expect(api.writes.sent()).toBe(2);
+  });
+
+  it('knows what is left of the rate limit from every answer', async () => {
+    const { api } = await setup({ requestsPerHour: 10 });
+    expect(api.rateLimit()).toBeNull();
+    await api.listOpen([]);
+    await api.listOpen([]);
+    const rate = api.rateLimit()!;
+    expect(rate.remaining).toBe(8);
+    expect(rate.resetAt).toBeGreaterThan(Date.now());
+  });
+
+  it("gives up at once when the hour's requests are spent and the reset is far", async () => {
+    const { gh, api } = await setup({ requestsPerHour: 2 }, { retryUnitMs: 1_000 });
+    await api.listOpen([]);
+    await api.listOpen([]);
+    const err = await failure(api.listOpen([]));
+    expect(err.message).toMatch(/^API rate limit exceeded for installation ID \d+\./);
+    expect(api.lastProblem()).toMatch(/^GitHub's rate limit stopped GET \/repos\/.+\/issues and asks to wait/);
+    expect(gh.requests.map((r) => r.limited ?? r.status)).toEqual([200, 200, 'primary']);
   });
 });

@@ -108,9 +108,14 @@ describe('what people do to the issue', () => {
       labels: ['security', 'stale-access-keys'],
     });
     await track(gh, scanResult([key('zed', 300)]), {}, {});
-    // Found #1 by its title: no second issue was opened.
+    // Found #1 by its title: no second issue was opened, and #1 now carries the account's label.
     expect(gh.issues).toHaveLength(1);
-    gh.addIssue({ title: 'x', body: gh.issues[0]!.body!, labels: ['security', 'stale-access-keys'] });
+    expect(gh.issues[0]!.labels).toContain('aws-account:111111111111');
+    gh.addIssue({
+      title: 'x',
+      body: gh.issues[0]!.body!,
+      labels: ['security', 'stale-access-keys', 'aws-account:111111111111'],
+    });
     const run = await track(gh, two);
     expect(run.outcome).toMatchObject({ number: 1 });
     expect(open(gh).map((i) => i.number)).toEqual([1]);
@@ -216,8 +221,10 @@ describe('a run that stops part-way', () => {
   it('reports the issue it created when GitHub stops answering afterwards', async () => {
     const gh = await github({
       failures: {
-        // The lookups before the create answer; the one after it never does.
+        // The lookups before the create answer (by the account's label, among issues opened before
+        // account labels, among unlabelled ones, the closed one to link); the one after it never does.
         'GET /repos/{owner}/{repo}/issues': [
+          { status: 200, pass: true },
           { status: 200, pass: true },
           { status: 200, pass: true },
           { status: 200, pass: true },

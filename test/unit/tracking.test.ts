@@ -4,7 +4,10 @@ import { fullKeyId, redactKeyId } from '../../src/render/present.js';
 import type { ScanResult } from '../../src/account/result.js';
 import {
   ISSUE_BODY_BUDGET,
+  accountIssueLabel,
+  accountLabelDescription,
   buildMarker,
+  hasAccountLabel,
   issueTitle,
   keyToken,
   latestAnnounced,
@@ -22,6 +25,7 @@ import {
   type TrackedIssue,
 } from '../../src/tracking-issue/plan.js';
 import { FULL_COVERAGE, ROOT_USER, type AccessKey, type Coverage } from '../../src/model.js';
+import { deferredWarning, type TrackingOutcome } from '../../src/tracking-issue/sync.js';
 
 const now = new Date('2026-11-21T08:00:00Z');
 const later = new Date('2026-11-21T09:30:00Z');
@@ -462,5 +466,64 @@ describe('announcements', () => {
     // A change back to x after y is a new change: its first announcement stands.
     expect(standingAnnouncement([...comments, a(6, 'x'), a(7, 'x')], '111111111111', 'x')).toBe(6);
     expect(standingAnnouncement(comments, '111111111111', 'x')).toBeNull();
+  });
+});
+
+describe('the account label', () => {
+  it("names the account within GitHub's 50 characters, and says what it is for", () => {
+    expect(accountIssueLabel('111111111111')).toBe('aws-account:111111111111');
+    expect(accountIssueLabel('111111111111').length).toBeLessThanOrEqual(50);
+    expect(accountLabelDescription('111111111111').length).toBeLessThanOrEqual(100);
+  });
+
+  it('tells issues that name an account from those opened before account labels', () => {
+    expect(hasAccountLabel(['security', 'AWS-Account:111111111111'])).toBe(true);
+    expect(hasAccountLabel(['security', 'stale-access-keys'])).toBe(false);
+  });
+});
+
+describe('the warning for deferred accounts', () => {
+  const deferred = (problem: string): TrackingOutcome => ({
+    action: 'deferred',
+    number: null,
+    url: null,
+    changed: null,
+    problem,
+  });
+  const done: TrackingOutcome = { action: 'created', number: 1, url: 'u', changed: true, problem: null };
+  const account = (n: number) => ({ id: String(200_000_000_000 + n), alias: n % 2 ? `acct-${n}` : null });
+
+  it('is none when no account was deferred', () => {
+    expect(deferredWarning([{ account: account(1), outcome: done }])).toBeNull();
+  });
+
+  it('names one account, and why', () => {
+    expect(
+      deferredWarning([
+        { account: account(1), outcome: done },
+        {
+          account: account(2),
+          outcome: deferred("GitHub's write budget for this run (450 writes) was spent: the next run will open it"),
+        },
+      ]),
+    ).toBe(
+      "The tracking issue of 1 account was not brought up to date in this run (GitHub's write budget for this run (450 writes) was spent); the next run will: 200000000002.",
+    );
+  });
+
+  it('names ten accounts and counts the rest, with each reason once', () => {
+    const entries = Array.from({ length: 14 }, (_, i) => ({
+      account: account(i + 1),
+      outcome: deferred(
+        i < 12
+          ? `the 10 min allowed for GitHub in this run ran out: the next run will ${i % 2 ? 'open' : 'update'} it`
+          : "GitHub's rate limit had 3 requests left until 14:05 UTC: the next run will update it",
+      ),
+    }));
+    const text = deferredWarning(entries)!;
+    expect(text).toMatch(
+      /^The tracking issues of 14 accounts were not brought up to date in this run \(the 10 min allowed for GitHub in this run ran out; GitHub's rate limit had 3 requests left until 14:05 UTC\); the next run will: acct-1 \(200000000001\), 200000000002, /,
+    );
+    expect(text).toMatch(/, and 4 more\.$/);
   });
 });
