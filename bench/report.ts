@@ -127,6 +127,41 @@ function organization(r: BenchResults): string {
   ].join('\n\n');
 }
 
+function trackingLookups(r: BenchResults): string {
+  return [
+    'GitHub requests against the fake GitHub, every account with an up-to-date open issue and 10 closed ones. ' +
+      "A matrix job finds its account's issue by its `aws-account:ID` label; an organisation run lists the open " +
+      'tracking issues once. "Before" is issue #8\'s design: every page of the open tracking issues, for every job.',
+    table(
+      [
+        'accounts',
+        'open issues',
+        'closed issues',
+        'matrix job',
+        'matrix job, no issue',
+        'matrix job before',
+        'matrix run (every job)',
+        'matrix run before',
+        'organisation run',
+        'writes',
+      ],
+      r.trackingLookups.map((l) => [
+        count(l.accounts),
+        count(l.openIssues),
+        count(l.closedIssues),
+        count(l.matrixJob),
+        count(l.matrixJobNoIssue),
+        count(l.matrixJobBefore),
+        count(l.matrixRun),
+        count(l.matrixRunBefore),
+        count(l.organisationRun),
+        count(l.writes),
+      ]),
+      ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ),
+  ].join('\n\n');
+}
+
 export function renderReport(r: BenchResults): string {
   const sections = [
     '# Benchmarks',
@@ -148,6 +183,8 @@ export function renderReport(r: BenchResults): string {
     '## Bundle and start-up',
     bundle(r),
     ...(r.organization ? ['## An organisation from one job', organization(r)] : []),
+    '## Finding and keeping the tracking issues',
+    trackingLookups(r),
     howToRead(r),
   ];
   return `${sections.join('\n\n')}\n`;

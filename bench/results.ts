@@ -1,6 +1,7 @@
 /** Everything one bench run measured: what the targets are judged on and the report is written from. */
 import type { StartupRun } from './bundle.js';
 import type { OrganizationRow } from './organization.js';
+import type { LookupRow } from './tracking-lookups.js';
 import { median } from './format.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
@@ -35,6 +36,8 @@ export interface BenchResults {
   startup: StartupRun[];
   /** The organisation scenario, if it ran. */
   organization: OrganizationRow | undefined;
+  /** GitHub requests to find and keep the tracking issues, by accounts in the repository. */
+  trackingLookups: LookupRow[];
 }
 
 export interface RunsSummary {

@@ -12,6 +12,7 @@ import { prepareChildren, type Children } from './child.js';
 import { count, duration, megabytes } from './format.js';
 import { measureLargeReport } from './large-report.js';
 import { measureOrganization } from './organization.js';
+import { measureTrackingLookups } from './tracking-lookups.js';
 import { describeMachine } from './machine.js';
 import { BENCH_NOW, commandLine, readOptions, type BenchOptions } from './options.js';
 import { renderReport } from './report.js';
@@ -74,6 +75,10 @@ async function main(): Promise<void> {
     const startup = await measureStartup(node24.path, o.startupRuns);
     progress(`start-up: ${startup.map((s) => duration(s.firstRequestMs)).join(', ')}`);
     const organization = o.organization ? await measureOrganization(node24.path, o.organization) : undefined;
+    const trackingLookups = await measureTrackingLookups();
+    progress(
+      `tracking-issue lookups: ${trackingLookups.map((l) => `${count(l.accounts)} accounts: ${l.matrixJob} a job, ${l.organisationRun} an organisation run`).join('; ')}`,
+    );
     if (organization) {
       progress(
         `organisation of ${count(organization.options.accounts)} accounts: ${duration(organization.wallMs)}, ${megabytes(organization.peakRssBytes)}, ${count(organization.iam)} IAM requests (bound ${count(organization.iamBound)}), ${organization.problems.join(', ') || 'exact'}`,
@@ -94,6 +99,7 @@ async function main(): Promise<void> {
       bundleBytes: bundleBytes(),
       startup,
       organization,
+      trackingLookups,
     });
     console.log(report);
     if (o.out) {

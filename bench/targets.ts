@@ -63,6 +63,27 @@ export function evaluate(r: BenchResults): Target[] {
       pass: startupMs <= 200,
     },
     ...organizationTargets(r),
+    ...trackingTargets(r),
+  ];
+}
+
+function trackingTargets(r: BenchResults): Target[] {
+  const rows = r.trackingLookups;
+  const jobs = rows.map((l) => l.matrixJob);
+  return [
+    {
+      goal: 'Matrix job: the same small number of GitHub requests to find its issue with 10, 100 and 1,000 accounts in the repository',
+      measured: rows.map((l) => `${count(l.accounts)}: ${l.matrixJob}`).join(', '),
+      pass: rows.length > 0 && jobs.every((n) => n === jobs[0] && n <= 2),
+    },
+    {
+      goal: 'Organisation run, nothing changed: GitHub requests ≤ ⌈open issues / 100⌉ + 5, and no write',
+      measured: rows
+        .map((l) => `${count(l.openIssues)} open: ${l.organisationRun} ≤ ${Math.ceil(l.openIssues / 100) + 5}`)
+        .join(', '),
+      pass:
+        rows.length > 0 && rows.every((l) => l.organisationRun <= Math.ceil(l.openIssues / 100) + 5 && l.writes === 0),
+    },
   ];
 }
 
