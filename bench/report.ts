@@ -201,7 +201,7 @@ function howToRead(r: BenchResults): string {
   report itself; the action confirms each of them live with one \`ListAccessKeys\`. The report costs
   three requests (\`GenerateCredentialReport\` twice, as a fresh report takes one poll, and
   \`GetCredentialReport\`), so a scan makes 3 + S requests whatever the account's size. Its wall time
-  includes the action's real 2 s pause before polling again.
+  includes the action's real 500 ms pause before polling again (2 s an account in the organisation mode).
 - **Wall time** runs from creating the IAM client to the judgement, in the child process; loading
   modules is not included. **vs baseline** is the baseline's wall time over this one's, same account.
 - **IAM requests** and **throttled** are counted by the fake; **users listed** is how many distinct users'

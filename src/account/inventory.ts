@@ -38,12 +38,17 @@ export interface InventoryDeps {
   concurrency?: number;
   /** How long to wait for a credential report before giving up on it. */
   reportTimeoutMs?: number;
+  /** The first pause before looking at a report being generated again (default 500 ms). */
+  reportFirstPollMs?: number;
   /** The session's length, for the fix when it expires mid-scan; `null` for credentials from the environment. */
   roleDurationSeconds?: number | null;
 }
 
 const DEFAULT_CONCURRENCY = 8;
 const DEFAULT_REPORT_TIMEOUT_MS = 120_000;
+const DEFAULT_FIRST_POLL_MS = 500;
+/** The organisation mode's first pause: see `reportPause`. */
+export const ORGANISATION_FIRST_POLL_MS = 2000;
 /** Fetches of a finished report that may fail in transit before the scan gives up. */
 const MAX_REPORT_FAULTS = 3;
 const REPORT_PERMISSIONS = 'iam:GenerateCredentialReport and iam:GetCredentialReport';
@@ -146,7 +151,7 @@ async function pollReport(deps: InventoryDeps): Promise<{ csv: string; generated
           deps.info(`Fetching the credential report failed (${errorMessage(err)}); trying again.`);
       }
     }
-    const pause = reportPause(poll);
+    const pause = reportPause(poll, deps.reportFirstPollMs);
     if (waited + pause > timeoutMs) {
       throw new ReportUnavailableError(
         `The credential report was not ready after ${Math.round(waited / 1000)} s (IAM may be busy)`,
@@ -159,11 +164,13 @@ async function pollReport(deps: InventoryDeps): Promise<{ csv: string; generated
 }
 
 /**
- * The pause before the next look at a report being generated: 2 s, then 2, 4, 5, 5… IAM takes a
- * few seconds even for a small account, so an earlier look only costs a request.
+ * The pause before the next look at a report being generated: `firstMs`, then doubling up to 5 s.
+ * A single account waits 500 ms first (a person waits on the job); the organisation mode waits 2 s,
+ * as long as IAM takes even for a small account, since its accounts overlap and an early look only
+ * costs a request an account.
  */
-export function reportPause(poll: number): number {
-  return poll === 0 ? 2000 : Math.min(1000 * 2 ** poll, 5000);
+export function reportPause(poll: number, firstMs = DEFAULT_FIRST_POLL_MS): number {
+  return Math.min(poll === 0 ? firstMs : Math.max(firstMs, 500 * 2 ** poll), 5000);
 }
 
 /** Per-user calls that failed, by what failed, for one gap per cause. */

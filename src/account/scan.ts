@@ -15,6 +15,8 @@ export interface ScanSettings {
   policy: Policy;
   /** The session's length, for the fix when it expires mid-scan; `null` for credentials from the environment. */
   roleDurationSeconds: number | null;
+  /** The first pause while the credential report is generated (the inventory's default when absent). */
+  reportFirstPollMs?: number;
 }
 
 export interface ScanDeps {
@@ -44,6 +46,7 @@ export async function scanAccount(
       usersToConfirm: (keys) => flaggedUsers(judge(keys, settings.policy, now)),
       lastUseMatters: settings.policy.maxUnusedDays > 0,
       roleDurationSeconds: settings.roleDurationSeconds,
+      reportFirstPollMs: settings.reportFirstPollMs,
       info: deps.info,
       warning: deps.warning,
     }),

@@ -94,19 +94,7 @@ export async function assumeRoleWithOidc(options: SignInOptions, deps: SignInDep
           deps.info(`AssumeRoleWithWebIdentity failed (${awsErrorCode(err)}); try ${attempt + 1} in ${delay} ms.`),
       },
     );
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
-      throw new Error('STS answered AssumeRoleWithWebIdentity without credentials.');
-    }
-    deps.setSecret(c.AccessKeyId);
-    deps.setSecret(c.SecretAccessKey);
-    deps.setSecret(c.SessionToken);
-    return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration,
-    };
+    return maskedCredentials(out.Credentials, 'AssumeRoleWithWebIdentity', deps.setSecret);
   } catch (err) {
     throw new Error(
       `Could not assume role ${options.roleToAssume}: ${sdkMessage(err)}. ${assumeHint(err, options, token)}`.trim(),
@@ -135,6 +123,26 @@ function idTokenProblem(err: unknown): string {
     return `${errorMessage(err)}. The runner's token service failed, not this job's settings: run the job again.`;
   }
   return `${errorMessage(err)}.`;
+}
+
+/** STS's credentials, each part masked the moment it exists; an answer without them is an error. */
+export function maskedCredentials(
+  c: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date } | undefined,
+  action: string,
+  setSecret: (value: string) => void,
+): AwsCredentials {
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
+    throw new Error(`STS answered ${action} without credentials.`);
+  }
+  setSecret(c.AccessKeyId);
+  setSecret(c.SecretAccessKey);
+  setSecret(c.SessionToken);
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration,
+  };
 }
 
 /** What a user can do about a failed AssumeRoleWithWebIdentity. */

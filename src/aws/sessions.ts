@@ -14,6 +14,7 @@ import type { Partition } from '../model.js';
 import { withRetries, type Sleep } from '../retry.js';
 import {
   assumeRoleWithOidc,
+  maskedCredentials,
   type AwsCredentialProvider,
   type AwsCredentials,
   type AwsCredentialSource,
@@ -229,19 +230,7 @@ async function assumeWith(sts: STSClient, member: MemberRole, deps: MemberRoleDe
           ),
       },
     );
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
-      throw new Error('STS answered AssumeRole without credentials');
-    }
-    deps.setSecret(c.AccessKeyId);
-    deps.setSecret(c.SecretAccessKey);
-    deps.setSecret(c.SessionToken);
-    return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration,
-    };
+    return maskedCredentials(out.Credentials, 'AssumeRole', deps.setSecret);
   } catch (err) {
     const hint = memberAssumeHint(err, member.roleArn, deps.hubArn);
     throw new MemberSignInError(

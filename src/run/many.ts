@@ -5,6 +5,7 @@
  * summary again with the issues.
  */
 import * as core from '@actions/core';
+import { ORGANISATION_FIRST_POLL_MS } from '../account/inventory.js';
 import { getCallerIdentity } from '../aws/credentials.js';
 import { count, plural } from '../render/markdown.js';
 import type { Outcome } from '../account/outcome.js';
@@ -29,7 +30,7 @@ export async function runOrganization(config: Config, runtime: Runtime): Promise
   const scan = await scanOrganization(
     {
       accounts,
-      settings: scanSettings(config),
+      settings: { ...scanSettings(config), reportFirstPollMs: ORGANISATION_FIRST_POLL_MS },
       awsRegion: config.awsRegion,
       audience: config.audience,
       roleSessionName: config.roleSessionName,

@@ -16,14 +16,14 @@ import { buildReport, staleKeysJson } from '../account/report.js';
 import { rotationSteps } from '../tracking-issue/rotation.js';
 import type { ScanResult } from '../account/result.js';
 import { renderFailedScan, renderSummary } from '../account/summary.js';
-import { runContext, type RunContext } from '../runner/context.js';
-import { createIssuesApi } from '../tracking-issue/issues-api.js';
+import { runContext } from '../runner/context.js';
 import type { Config } from '../inputs.js';
 import { writeReport } from '../account/report-file.js';
-import { isForbiddenIntegration, syncTrackingIssue, type TrackingOutcome } from '../tracking-issue/sync.js';
+import type { TrackingOutcome } from '../tracking-issue/sync.js';
 import { notifyWecom } from '../wecom/notify.js';
 import { keyIdStyle, writeSummary, type Runtime } from './runtime.js';
 import { signIn } from './sign-in.js';
+import { trackAccount } from './tracking.js';
 
 export async function runSingleAccount(config: Config, runtime: Runtime): Promise<Outcome> {
   let result: ScanResult;
@@ -96,7 +96,7 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   }
   await writeSummary(runtime.env, summary());
 
-  const issue = await trackInIssue(result, config, run, keyId);
+  const issue = await trackAccount(result, config, run, keyId);
   core.setOutput('issue-number', issue.number ?? '');
   core.setOutput('issue-url', issue.url ?? '');
   core.setOutput('issue-action', issue.action);
@@ -118,47 +118,6 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   // Again, now with the tracking issue.
   if (issue.number || issue.problem) await writeSummary(runtime.env, summary(issue));
   return outcome;
-}
-
-const NO_ISSUE: TrackingOutcome = { action: 'none', number: null, url: null, changed: null };
-
-/** The tracking issue. A failure here is reported once, as a warning, and never hides the scan. */
-async function trackInIssue(
-  result: ScanResult,
-  config: Config,
-  run: RunContext,
-  keyId: KeyIdStyle,
-): Promise<TrackingOutcome> {
-  if (!config.issue.enabled) return NO_ISSUE;
-  if (!run.owner || !run.repo) {
-    core.warning('GITHUB_REPOSITORY is not set, so no tracking issue was opened or updated.');
-    return NO_ISSUE;
-  }
-  const api = createIssuesApi({
-    token: config.issue.token,
-    owner: run.owner,
-    repo: run.repo,
-    baseUrl: run.apiUrl,
-    info: core.info,
-  });
-  try {
-    return await syncTrackingIssue(
-      api,
-      result,
-      { ...config.issue, keyId, runUrl: run.runUrl },
-      { info: core.info, warning: core.warning },
-    );
-  } catch (err) {
-    const text = err instanceof Error ? err.message : String(err);
-    if (isForbiddenIntegration(err)) {
-      core.warning(
-        `The token cannot write issues (${text}), so the tracking issue was not updated. Grant the job "permissions: issues: write", or set issue to false.`,
-      );
-    } else {
-      core.warning(`Could not update the tracking issue: ${text}. The scan's results above are complete.`);
-    }
-    return NO_ISSUE;
-  }
 }
 
 function logFindings(result: ScanResult, keyId: KeyIdStyle): void {

@@ -57,11 +57,14 @@ describe('the organisation mode', () => {
     const { aws, github, env, org } = await fakes();
     const refused = org.accounts[5]!;
     refused.refuseAssumeRole = true;
+    // One member account has a root access key: it must be found through the member role.
+    const rooted = org.accounts[7]!;
+    rooted.rootKeys = [{ active: true, created: new Date(Date.now() - 400 * 86_400_000).toISOString() }];
     const run = await runAction({ inputs, env, timeoutMs: 120_000 });
 
     expect(run.exitCode).toBe(1);
     const stale = [...org.staleKeyIds.entries()].filter(([id]) => id !== refused.accountId);
-    const staleCount = stale.reduce((n, [, ids]) => n + ids.length, 0);
+    const staleCount = stale.reduce((n, [, ids]) => n + ids.length, 0) + 1; // and the root key
     expect(staleCount).toBeGreaterThan(0);
     expect(run.outputs).toMatchObject({
       'account-id': '',
@@ -79,14 +82,21 @@ describe('the organisation mode', () => {
     expect(accounts[0]).toMatchObject({ accountId: refused.accountId, stale: null });
     expect(accounts[0]!.error).toMatch(/trust policy/i);
     // Every stale key, with its account.
-    const keys = JSON.parse(run.outputs['stale-keys']!) as Array<{ accountId: string; accessKeyId: string }>;
-    expect(new Set(keys.map((k) => `${k.accountId}/${k.accessKeyId}`))).toEqual(
-      new Set(stale.flatMap(([id, ids]) => ids.map((key) => `${id}/${key}`))),
+    const keys = JSON.parse(run.outputs['stale-keys']!) as Array<{
+      accountId: string;
+      accessKeyId: string | null;
+      user: string;
+    }>;
+    expect(new Set(keys.map((k) => `${k.accountId}/${k.accessKeyId ?? k.user}`))).toEqual(
+      new Set([
+        ...stale.flatMap(([id, ids]) => ids.map((key) => `${id}/${key}`)),
+        `${rooted.accountId}/<root_account>`,
+      ]),
     );
 
     // One issue per account with stale keys, none for the refused one.
     const issues = github.issues.filter((i) => !i.isPullRequest);
-    const withStale = stale.filter(([, ids]) => ids.length > 0).length;
+    const withStale = stale.filter(([id, ids]) => ids.length > 0 || id === rooted.accountId).length;
     expect(issues).toHaveLength(withStale);
     expect(issues.some((i) => i.title.includes(refused.accountId))).toBe(false);
 

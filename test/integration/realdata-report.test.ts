@@ -112,7 +112,7 @@ describe.skipIf(!SHARED_REALDATA)('the recorded ReportInProgress → report sequ
       ['GenerateCredentialReport', 200, undefined], // COMPLETE
       ['GetCredentialReport', 200, undefined],
     ]);
-    expect(slept).toEqual([2000, 2000]);
+    expect(slept).toEqual([500, 1000]);
     expect(inventory.reportGeneratedAt).toEqual(new Date('2116-11-25T14:30:42Z'));
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { IamApi, LiveKey } from '../../src/aws/iam.js';
 import { flaggedUsers, judge, type Policy } from '../../src/account/judge.js';
-import { takeInventory, type InventoryDeps } from '../../src/account/inventory.js';
+import { reportPause, takeInventory, type InventoryDeps } from '../../src/account/inventory.js';
 
 const now = new Date('2026-11-21T08:00:00Z');
 const policy: Policy = { maxAgeDays: 90, maxUnusedDays: 0, warnDays: 14, includeInactive: false, excludeUsers: [] };
@@ -190,7 +190,8 @@ describe('inventory by credential report', () => {
     const d = deps(iam);
     await takeInventory('credential-report', d);
     expect(iam.generateCredentialReport).toHaveBeenCalledTimes(4);
-    expect(vi.mocked(d.sleep).mock.calls).toEqual([[2000], [2000], [4000]]);
+    expect(vi.mocked(d.sleep).mock.calls).toEqual([[500], [1000], [2000]]);
+    expect([0, 1, 2, 3].map((poll) => reportPause(poll, 2000))).toEqual([2000, 2000, 2000, 4000]);
   });
 
   it('waits out LimitExceeded and a report that expired between calls', async () => {
