@@ -7,6 +7,8 @@
 import * as core from '@actions/core';
 import { ORGANISATION_FIRST_POLL_MS } from '../account/inventory.js';
 import { getCallerIdentity } from '../aws/credentials.js';
+import { errorMessage } from '../aws/errors.js';
+import { renderFailedScan } from '../account/summary.js';
 import { count, plural } from '../render/markdown.js';
 import type { Outcome } from '../account/outcome.js';
 import { runContext } from '../runner/context.js';
@@ -21,8 +23,24 @@ import { scanSettings } from './single.js';
 import { trackAccounts } from './tracking.js';
 
 export async function runOrganization(config: Config, runtime: Runtime): Promise<Outcome> {
-  const accounts = config.accounts!;
   const now = runtime.now();
+  let scanned: { scan: OrganizationScan; report: RunReportWriter };
+  try {
+    scanned = await scanAll(config, runtime, now);
+  } catch (err) {
+    // No account could be chosen (the hub's sign-in, or the organisation's listing, failed).
+    await writeSummary(runtime.env, renderFailedScan(errorMessage(err)));
+    throw err;
+  }
+  return publish(scanned.scan, scanned.report, config, runtime, now);
+}
+
+async function scanAll(
+  config: Config,
+  runtime: Runtime,
+  now: Date,
+): Promise<{ scan: OrganizationScan; report: RunReportWriter }> {
+  const accounts = config.accounts!;
   const hub = hubCredentials(config, runtime);
   const hubIdentity = await getCallerIdentity(config.awsRegion, hub);
   core.info(`Signed in to the hub account ${hubIdentity.accountId} as ${hubIdentity.arn}.`);
@@ -50,7 +68,7 @@ export async function runOrganization(config: Config, runtime: Runtime): Promise
   for (const id of scan.selection.unmatchedExclusions) {
     core.warning(`Input "exclude-accounts": ${id} is not among the accounts listed, so it excluded nothing.`);
   }
-  return publish(scan, report, config, runtime, now);
+  return { scan, report };
 }
 
 async function publish(

@@ -164,6 +164,16 @@ describe('the organisation mode', () => {
     expect(github.issues.filter((i) => !i.isPullRequest && i.state === 'open')).toHaveLength(1);
   });
 
+  it('fails with the permissions to grant, and a summary, when the hub may not list the organisation', async () => {
+    const { env, aws } = await fakes({ deny: ['ListAccounts'] });
+    const run = await runAction({ inputs, env, timeoutMs: 120_000 });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toContain('organizations:ListAccounts');
+    expect(run.summary).toContain('❌ **The scan failed, so nothing was checked.**');
+    expect(aws.count('AssumeRole')).toBe(0);
+  });
+
   it('covers every account exactly once with shards 1/3, 2/3 and 3/3', async () => {
     const { env } = await fakes();
     const seen: string[] = [];
