@@ -20,19 +20,31 @@ export interface Outcome {
   warnings: string[];
 }
 
+/** One reason the job may fail: its sentence, whether it fails the job, and the input that decided (`null`: always fails). */
+export interface OutcomePart {
+  text: string;
+  fails: boolean;
+  input: string | null;
+}
+
+/** The failing parts joined into the one message; the rest are warnings that name the input that turned them off. */
+export function combineOutcome(parts: readonly OutcomePart[]): Outcome {
+  const failing = parts.filter((p) => p.fails).map((p) => p.text);
+  return {
+    failure: failing.length > 0 ? failing.join('. ') : null,
+    warnings: parts.filter((p) => !p.fails).map((p) => `${p.text} (${p.input} is false).`),
+  };
+}
+
 export function decideOutcome(result: ScanResult, policy: OutcomePolicy): Outcome {
-  const parts: Array<{ text: string; fails: boolean; input: string }> = [];
+  const parts: OutcomePart[] = [];
   if (result.judgement.stale.length > 0) {
     parts.push({ text: failureMessage(result), fails: policy.failOnStale, input: 'fail-on-stale' });
   }
   if (isIncomplete(result)) {
     parts.push({ text: incompleteMessage(result), fails: policy.failOnIncomplete, input: 'fail-on-incomplete' });
   }
-  const failing = parts.filter((p) => p.fails).map((p) => p.text);
-  return {
-    failure: failing.length > 0 ? failing.join('. ') : null,
-    warnings: parts.filter((p) => !p.fails).map((p) => `${p.text} (${p.input} is false).`),
-  };
+  return combineOutcome(parts);
 }
 
 /** `The scan of account prod (111111111111) is incomplete: … (fix: …)`, at most three gaps named; no closing period. */

@@ -123,7 +123,7 @@ async function scanMember(
     await credentials(); // A refused sign-in is said as such.
     // Who we are is known without asking STS: the member role's session in the member account.
     const partition = deps.hubIdentity.partition;
-    const role = sessions.roleArn(member.id).split(':role/')[1]!.split('/').at(-1)!;
+    const role = config.accounts.memberRoleName.split('/').at(-1)!;
     const identity = {
       accountId: member.id,
       arn: `arn:${partition}:sts::${member.id}:assumed-role/${role}/${config.roleSessionName}`,

@@ -11,7 +11,7 @@ import { count, plural } from '../render/markdown.js';
 import { accountLabel } from '../render/present.js';
 import { buildReport, fitJsonArray, staleKeyOutput, STALE_KEYS_OUTPUT_BUDGET_UTF16_BYTES } from '../account/report.js';
 import type { ScanResult } from '../account/result.js';
-import type { OutcomePolicy, Outcome } from '../account/outcome.js';
+import { combineOutcome, type Outcome, type OutcomePart, type OutcomePolicy } from '../account/outcome.js';
 import type { AccountRun } from './overview.js';
 import { worstFirst } from './overview.js';
 
@@ -79,7 +79,7 @@ export function accountsJson(runs: readonly AccountRun[], budget = ACCOUNTS_OUTP
 export function decideRunOutcome(runs: readonly AccountRun[], policy: OutcomePolicy): Outcome {
   const ok = scanned(runs);
   const totals = runTotals(runs);
-  const parts: Array<{ text: string; fails: boolean; input: string | null }> = [];
+  const parts: OutcomePart[] = [];
   if (totals.stale > 0) {
     const accounts = ok.filter((r) => r.result.judgement.stale.length > 0).length;
     parts.push({
@@ -114,11 +114,7 @@ export function decideRunOutcome(runs: readonly AccountRun[], policy: OutcomePol
       input: 'fail-on-incomplete',
     });
   }
-  const failing = parts.filter((p) => p.fails).map((p) => p.text);
-  return {
-    failure: failing.length > 0 ? failing.join('. ') : null,
-    warnings: parts.filter((p) => !p.fails).map((p) => `${p.text} (${p.input} is false).`),
-  };
+  return combineOutcome(parts);
 }
 
 /**
