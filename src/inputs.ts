@@ -7,8 +7,14 @@ import type { Partition } from './model.js';
 import type { Shard } from './run/accounts.js';
 import type { Policy } from './account/judge.js';
 import type { ScanMethodInput } from './account/inventory.js';
-import { apiBaseUrlProblem, webhookUrlProblem, type WecomApp } from './wecom/client.js';
-import type { WecomConfig } from './wecom/notify.js';
+import { apiBaseUrlProblem, type WecomApp } from './notifications/wecom/client.js';
+import type { WecomSettings } from './notifications/wecom/index.js';
+import type { DingtalkSettings } from './notifications/dingtalk/index.js';
+import type { FeishuSettings } from './notifications/feishu/index.js';
+import type { SlackSettings } from './notifications/slack/index.js';
+import type { NotifyWhen } from './notifications/notify.js';
+import type { Language } from './notifications/message.js';
+import { webhookProblem, WEBHOOKS, type ChannelId } from './notifications/webhooks.js';
 
 /** Returns an input's raw value, `''` when unset (as `core.getInput` does). */
 export type InputReader = (name: string) => string;
@@ -28,7 +34,7 @@ export interface Config {
   failOnIncomplete: boolean;
   redactKeyIds: RedactMode;
   issue: IssueConfig;
-  wecom: WecomConfig;
+  notify: NotifyInputs;
   /** Which accounts to scan; `null` for the signed-in account alone. */
   accounts: AccountsConfig | null;
   /** Inputs that are valid but likely not what was meant: each names the input. Said before any request. */
@@ -45,6 +51,16 @@ export interface AccountsConfig {
   memberRoleAuth: 'assume-role' | 'web-identity';
   concurrency: number;
   shard: Shard | null;
+}
+
+/** The chats to tell, each `null` when not set, and when and in which language. */
+export interface NotifyInputs {
+  wecom: WecomSettings | null;
+  dingtalk: DingtalkSettings | null;
+  feishu: FeishuSettings | null;
+  slack: SlackSettings | null;
+  notifyWhen: NotifyWhen;
+  language: Language;
 }
 
 export interface IssueConfig {
@@ -160,7 +176,7 @@ export function readConfig(read: InputReader): Config {
 
   const accounts = readAccountsInputs(p, problems);
   const issue = readIssueInputs(p, problems, warnings);
-  const wecom = readWecomInputs(p, problems, warnings);
+  const notify = readNotifyInputs(p, problems, warnings);
 
   if (problems.length > 0) throw new InputError(problems);
   return {
@@ -176,7 +192,7 @@ export function readConfig(read: InputReader): Config {
     failOnIncomplete,
     redactKeyIds,
     issue,
-    wecom,
+    notify,
     accounts,
     warnings,
   };
@@ -266,14 +282,103 @@ function readAccountsInputs(p: Parser, problems: string[]): AccountsConfig | nul
   };
 }
 
+function readNotifyInputs(p: Parser, problems: string[], warnings: string[]): NotifyInputs {
+  const wecom = readWecomInputs(p, problems);
+  const dingtalk = readChatInputs(
+    p,
+    problems,
+    'dingtalk',
+    'dingtalk-secret',
+    'dingtalk-at-mobiles',
+    DINGTALK_AT,
+    'mobile numbers (or @all)',
+  );
+  const feishu = readChatInputs(
+    p,
+    problems,
+    'feishu',
+    'feishu-secret',
+    'feishu-at',
+    FEISHU_AT,
+    'open IDs (ou_…, or all)',
+  );
+  const slack = readChatInputs(
+    p,
+    problems,
+    'slack',
+    null,
+    'slack-mention',
+    SLACK_MENTION,
+    'member or group IDs (U…, W…, S…), here or channel',
+  );
+  const any = wecom ?? dingtalk ?? feishu ?? slack;
+  // These two default to empty in action.yml, so that setting them without a destination can be told.
+  for (const name of ['notify-when', 'language']) {
+    if (p.raw(name) && !any) {
+      warnings.push(
+        `Input "${name}" is set to "${p.raw(name)}" but no chat is: set one of wecom-webhook-url (or the WeCom app inputs), dingtalk-webhook-url, feishu-webhook-url or slack-webhook-url, or remove ${name}.`,
+      );
+    }
+  }
+  return {
+    wecom,
+    dingtalk: dingtalk && { webhookUrl: dingtalk.url, secret: dingtalk.secret, atMobiles: dingtalk.mentions },
+    feishu: feishu && { webhookUrl: feishu.url, secret: feishu.secret, at: feishu.mentions },
+    slack: slack && { webhookUrl: slack.url, mention: slack.mentions },
+    notifyWhen: p.oneOf('notify-when', 'stale', ['stale', 'changed', 'always'] as const),
+    language: p.oneOf('language', 'en', ['en', 'zh'] as const),
+  };
+}
+
+/** DingTalk @s: mobile numbers (with a country code if need be), or `@all`. */
+const DINGTALK_AT = /^(?:@all|\+?\d[\d-]{4,19})$/;
+/** Feishu @s: open IDs, or `all`. */
+const FEISHU_AT = /^(?:all|ou_[A-Za-z0-9]{1,64})$/;
+/** Slack mentions: members (U…, W…), user groups (S…), `here`, `channel`. */
+const SLACK_MENTION = /^(?:here|channel|[UWS][A-Z0-9]{2,20})$/;
+
+/** A webhook chat's URL, its signing secret and its mentions, each checked before any request. */
+function readChatInputs(
+  p: Parser,
+  problems: string[],
+  channel: Exclude<ChannelId, 'wecom'>,
+  secretInput: string | null,
+  mentionInput: string,
+  mention: RegExp,
+  expected: string,
+): { url: string; secret: string | null; mentions: string[] } | null {
+  const urlInput = WEBHOOKS[channel].input;
+  const url = p.raw(urlInput) || null;
+  if (url) {
+    const problem = webhookProblem(channel, url);
+    if (problem) problems.push(problem);
+  }
+  const secret = secretInput ? p.raw(secretInput) || null : null;
+  if (secretInput && secret && !url) {
+    problems.push(`Input "${secretInput}" is set but "${urlInput}" is not: the secret signs that robot's messages.`);
+  }
+  const mentions = [...new Set(p.list(mentionInput))];
+  for (const m of mentions) {
+    if (!mention.test(m)) {
+      problems.push(
+        `Input "${mentionInput}" has "${m}", which is not one of ${expected}: separate them with commas or newlines.`,
+      );
+    }
+  }
+  if (mentions.length > 0 && !url) {
+    problems.push(`Input "${mentionInput}" is set but "${urlInput}" is not: mentions go through that webhook.`);
+  }
+  return url ? { url, secret, mentions } : null;
+}
+
 /** WeCom user IDs: letters, digits and ._@-; `@all` for everyone. */
 const WECOM_USER = /^(?:@all|[\w.@-]{1,64})$/;
 const WECOM_RECIPIENTS = /^(?:@all|[\w.@-]{1,64}(?:\|[\w.@-]{1,64}){0,999})$/;
 
-function readWecomInputs(p: Parser, problems: string[], warnings: string[]): WecomConfig {
+function readWecomInputs(p: Parser, problems: string[]): WecomSettings | null {
   const webhookUrl = p.raw('wecom-webhook-url') || null;
   if (webhookUrl) {
-    const problem = webhookUrlProblem(webhookUrl);
+    const problem = webhookProblem('wecom', webhookUrl);
     if (problem) problems.push(problem);
   }
   const mentionedList = p.list('wecom-mentioned-list');
@@ -315,22 +420,7 @@ function readWecomInputs(p: Parser, problems: string[], warnings: string[]): Wec
       'Set either "wecom-webhook-url" (group robot) or the wecom-corp-id/secret/agent-id app inputs, not both.',
     );
   }
-
-  // These two default to empty in action.yml, so that setting them without a destination can be told.
-  for (const name of ['notify-when', 'language']) {
-    if (p.raw(name) && !webhookUrl && given === 0) {
-      warnings.push(
-        `Input "${name}" is set to "${p.raw(name)}" but no WeCom destination is: set wecom-webhook-url (group robot) or the wecom-corp-id/secret/agent-id app inputs, or remove ${name}.`,
-      );
-    }
-  }
-  return {
-    webhookUrl,
-    mentionedList,
-    app,
-    notifyWhen: p.oneOf('notify-when', 'stale', ['stale', 'changed', 'always'] as const),
-    language: p.oneOf('language', 'en', ['en', 'zh'] as const),
-  };
+  return webhookUrl || app ? { webhookUrl, mentionedList, app } : null;
 }
 
 const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;

@@ -7,6 +7,8 @@ import { readConfig } from './inputs.js';
 import { runOrganization } from './run/many.js';
 import { defaultRuntime, type Runtime } from './run/runtime.js';
 import { runSingleAccount } from './run/single.js';
+import { SECRET_INPUTS } from './notifications/index.js';
+import { webhookSecrets } from './notifications/webhooks.js';
 
 export type { Runtime };
 
@@ -24,12 +26,12 @@ export async function run(runtime: Runtime = defaultRuntime): Promise<void> {
   }
 }
 
-/** Every secret input is masked first, before a message about any input can be printed. */
+/** Every secret input is masked first, with its parts, before a message about any input can be printed. */
 function maskSecretInputs(read: (name: string) => string): void {
-  for (const name of ['github-token', 'wecom-webhook-url', 'wecom-corp-secret']) {
+  for (const name of ['github-token', ...SECRET_INPUTS]) {
     const value = read(name).trim();
-    if (value) core.setSecret(value);
+    if (!value) continue;
+    core.setSecret(value);
+    if (name.endsWith('-url')) for (const part of webhookSecrets(value)) core.setSecret(part);
   }
-  const key = /[?&]key=([^&#\s]+)/.exec(read('wecom-webhook-url'))?.[1];
-  if (key) core.setSecret(decodeURIComponent(key));
 }

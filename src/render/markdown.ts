@@ -24,14 +24,19 @@ export function byteLength(text: string): number {
  * As many rows as fit in `budget` bytes, then a line saying how many were left out. Rows are kept
  * in order; `more(n)` renders the closing line for `n` omitted rows.
  */
-export function fitLines(lines: readonly string[], budget: number, more: (omitted: number) => string): string[] {
+export function fitLines(
+  lines: readonly string[],
+  budget: number,
+  more: (omitted: number) => string,
+  measure: (line: string) => number = (line) => byteLength(line) + 1,
+): string[] {
   const out: string[] = [];
   let used = 0;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    const size = byteLength(line) + 1;
+    const size = measure(line);
     // Keep room for the closing line unless this is the last row.
-    const reserve = i === lines.length - 1 ? 0 : byteLength(more(lines.length - i)) + 1;
+    const reserve = i === lines.length - 1 ? 0 : measure(more(lines.length - i));
     if (used + size + reserve > budget) {
       out.push(more(lines.length - i));
       return out;

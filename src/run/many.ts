@@ -13,11 +13,12 @@ import { count, plural } from '../render/markdown.js';
 import type { Outcome } from '../account/outcome.js';
 import { runContext } from '../runner/context.js';
 import type { Config } from '../inputs.js';
-import { notifyWecomDigest } from '../wecom/notify.js';
+import { notifyConfig } from '../notifications/index.js';
+import { notifyDigest } from '../notifications/notify.js';
 import { scanOrganization, type OrganizationScan } from './organization.js';
 import { renderOverview, type AccountRun } from './overview.js';
 import { accountsJson, decideRunOutcome, RunReportWriter, runStaleKeysJson, runTotals } from './results.js';
-import { keyIdStyle, writeSummary, type Runtime } from './runtime.js';
+import { keyIdStyle, setNotifiedOutputs, writeSummary, type Runtime } from './runtime.js';
 import { hubCredentials, idTokenGetter } from './sign-in.js';
 import { scanSettings } from './single.js';
 import { trackAccounts } from './tracking.js';
@@ -91,14 +92,14 @@ async function publish(
 
   await trackAccounts(runs, config, run, keyId);
   core.setOutput('accounts', accountsJson(runs).json);
-  const notified = await notifyWecomDigest(
-    config.wecom,
+  const notified = await notifyDigest(
+    notifyConfig(config.notify),
     runs,
     { runUrl: run.runUrl },
-    { sleep: runtime.sleep, setSecret: core.setSecret },
+    { sleep: runtime.sleep, setSecret: core.setSecret, env: runtime.env },
     { info: core.info, warning: core.warning },
   );
-  core.setOutput('notified', notified);
+  setNotifiedOutputs(notified);
 
   await writeSummary(runtime.env, summary());
   return outcome;

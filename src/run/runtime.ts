@@ -27,3 +27,9 @@ export function keyIdStyle(config: Config, run: RunContext): KeyIdStyle {
   const redact = config.redactKeyIds === 'true' || (config.redactKeyIds === 'auto' && !run.repositoryIsPrivate);
   return redact ? redactKeyId : fullKeyId;
 }
+
+/** `notified`: whether any chat took the message; `notified-channels`: which, as `wecom,slack`. */
+export function setNotifiedOutputs(channels: readonly string[]): void {
+  core.setOutput('notified', channels.length > 0);
+  core.setOutput('notified-channels', channels.join(','));
+}

@@ -20,8 +20,9 @@ import { runContext } from '../runner/context.js';
 import type { Config } from '../inputs.js';
 import { writeReport } from '../account/report-file.js';
 import type { TrackingOutcome } from '../tracking-issue/sync.js';
-import { notifyWecom } from '../wecom/notify.js';
-import { keyIdStyle, writeSummary, type Runtime } from './runtime.js';
+import { notifyConfig } from '../notifications/index.js';
+import { notifyAccount } from '../notifications/notify.js';
+import { keyIdStyle, setNotifiedOutputs, writeSummary, type Runtime } from './runtime.js';
 import { signIn } from './sign-in.js';
 import { trackAccount } from './tracking.js';
 
@@ -101,8 +102,8 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   core.setOutput('issue-url', issue.url ?? '');
   core.setOutput('issue-action', issue.action);
 
-  const notified = await notifyWecom(
-    config.wecom,
+  const notified = await notifyAccount(
+    notifyConfig(config.notify),
     result,
     {
       keyId,
@@ -110,10 +111,10 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
       issue: issue.number && issue.url ? { number: issue.number, url: issue.url } : null,
       changed: issue.changed,
     },
-    { sleep: runtime.sleep, setSecret: core.setSecret },
+    { sleep: runtime.sleep, setSecret: core.setSecret, env: runtime.env },
     { info: core.info, warning: core.warning },
   );
-  core.setOutput('notified', notified);
+  setNotifiedOutputs(notified);
 
   // Again, now with the tracking issue.
   if (issue.number || issue.problem) await writeSummary(runtime.env, summary(issue));

@@ -8,7 +8,7 @@ import {
   type RobotMessage,
   type WecomApp,
   type WecomDeps,
-} from '../../src/wecom/client.js';
+} from '../../src/notifications/wecom/client.js';
 import { startFakeWecom, type FakeWecom, type FakeWecomOptions } from '../fakes/wecom.js';
 
 let fake: FakeWecom | undefined;
@@ -258,7 +258,7 @@ describe('sendRobotMessage', () => {
     expect(err.code).toBeNull();
     expect(err.retryable).toBe(false);
     expect(err.message).toBe(
-      'WeCom robot webhook (key hidden) failed: no answer in 200 ms. Check that the runner can reach WeCom.',
+      'WeCom robot webhook (key hidden) failed: no answer in 200 ms. Check that the runner can reach WeCom (a firewall, or HTTPS_PROXY and NO_PROXY).',
     );
     expect(err.message).not.toContain(f.robotKey);
   });
@@ -329,7 +329,7 @@ describe('sendRobotMessage', () => {
   it('refuses an invalid webhook URL before sending anything', async () => {
     const f = await start();
     const err = await failure(sendRobotMessage(`${f.url}/cgi-bin/webhook/send`, markdown, deps()));
-    expect(err.message).toMatch(/Input "wecom-webhook-url" has no key parameter/);
+    expect(err.message).toMatch(/Input "wecom-webhook-url" is not a WeCom group robot URL/);
     expect(f.requests).toEqual([]);
   });
 });
@@ -420,14 +420,14 @@ describe('URL validation', () => {
       'http://example.com/cgi-bin/webhook/send?key=s3cr3t': /must start with https:\/\//,
       'http://127.0.0.1.example.com/cgi-bin/webhook/send?key=s3cr3t': /must start with https:\/\//,
       'ftp://127.0.0.1/?key=s3cr3t': /must start with https:\/\//,
-      'https://qyapi.weixin.qq.com/cgi-bin/webhook/send': /has no key parameter/,
-      'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=': /has no key parameter/,
+      'https://qyapi.weixin.qq.com/cgi-bin/webhook/send': /is not a WeCom group robot URL/,
+      'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=': /is not a WeCom group robot URL/,
       s3cr3t: /is not a URL/,
     };
     for (const [url, pattern] of Object.entries(cases)) {
       const problem = webhookUrlProblem(url);
       expect(problem).toMatch(pattern);
-      expect(problem).toMatch(/^Input "wecom-webhook-url" .*Copy the whole webhook URL/);
+      expect(problem).toMatch(/^Input "wecom-webhook-url" .*Copy the whole URL/);
       expect(problem).not.toContain('s3cr3t');
     }
   });

@@ -1,9 +1,11 @@
 /** `notifyWecomDigest` against the loopback fake WeCom: one message a run, whatever the number of accounts. */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WecomConfig } from '../../src/wecom/notify.js';
 import type { AccountRun } from '../../src/run/overview.js';
-import { notifyWecomDigest, type DigestRun } from '../../src/wecom/notify.js';
-import type { WecomDeps } from '../../src/wecom/client.js';
+import { notifyDigest, type DigestRun, type NotifyWhen } from '../../src/notifications/notify.js';
+import { wecomChannel, type WecomSettings } from '../../src/notifications/wecom/index.js';
+import type { Language } from '../../src/notifications/message.js';
+import type { NotifyLog } from '../../src/notifications/channel.js';
+import type { WecomDeps } from '../../src/notifications/wecom/client.js';
 import { startFakeWecom, type FakeWecom, type FakeWecomOptions } from '../fakes/wecom.js';
 import { key, scanResult } from '../helpers/scan-fixtures.js';
 
@@ -39,6 +41,21 @@ function account(i: number, over: { stale?: number; failed?: boolean; changed?: 
       ? null
       : { action: 'updated', number: i, url: `https://github.com/acme/security/issues/${i}`, changed: over.changed };
   return { account: { id, name }, result, error: null, issue };
+}
+
+type WecomConfig = WecomSettings & { notifyWhen: NotifyWhen; language: Language };
+
+/** The digest through the WeCom channel alone: whether it was delivered. */
+async function notifyWecomDigest(
+  cfg: WecomConfig,
+  runs: readonly DigestRun[],
+  ctx: { runUrl: string | null },
+  d: WecomDeps,
+  l: NotifyLog,
+): Promise<boolean> {
+  const { notifyWhen, language, ...wecom } = cfg;
+  const channels = wecom.webhookUrl || wecom.app ? [wecomChannel(wecom)] : [];
+  return (await notifyDigest({ channels, notifyWhen, language }, runs, ctx, d, l)).length > 0;
 }
 
 function config(over: Partial<WecomConfig> = {}): WecomConfig {
@@ -104,7 +121,7 @@ describe('notifyWecomDigest', () => {
     expect(f.messages).toHaveLength(1);
     expect(f.messages[0]).toMatchObject({ via: 'app', msgtype: 'text' });
     expect(f.messages[0]!.content.split('\n')[0]).toBe('200 access keys are stale in 100 of 1,000 accounts');
-    expect(l.lines.info).toEqual(['WeCom: sent an app message with the digest of 1,000 accounts to @all.']);
+    expect(l.lines.info).toEqual(['WeCom: notified @all by an app message with the digest of 1,000 accounts.']);
   });
 
   it('says nothing under notify-when: stale when every account was scanned completely and is clean', async () => {
@@ -113,7 +130,7 @@ describe('notifyWecomDigest', () => {
     const runs = Array.from({ length: 50 }, (_, i) => account(i));
     expect(await notifyWecomDigest(config({ webhookUrl: f.webhookUrl }), runs, { runUrl }, deps(), l)).toBe(false);
     expect(f.requests).toEqual([]);
-    expect(l.lines.info).toEqual(['WeCom: nothing to say about 50 accounts (notify-when: stale).']);
+    expect(l.lines.info).toEqual(['Notifications: nothing to say about 50 accounts (notify-when: stale).']);
   });
 
   it('posts under notify-when: stale when one account could not be scanned', async () => {

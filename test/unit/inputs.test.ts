@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { webhookSecrets } from '../../src/notifications/webhooks.js';
 import { InputError, partitionOfRegion, readConfig } from '../../src/inputs.js';
 
 /** Like the runner: the job token is always passed unless a workflow blanks it. */
@@ -38,7 +39,7 @@ describe('readConfig', () => {
         assignees: [],
         closeResolved: true,
       },
-      wecom: { webhookUrl: null, mentionedList: [], app: null, notifyWhen: 'stale', language: 'en' },
+      notify: { wecom: null, dingtalk: null, feishu: null, slack: null, notifyWhen: 'stale', language: 'en' },
       accounts: null,
       warnings: [],
     });
@@ -99,10 +100,15 @@ describe('readConfig', () => {
         assignees: ['octocat', 'hubot'],
         closeResolved: false,
       },
-      wecom: {
-        webhookUrl: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123',
-        mentionedList: ['zhangsan', 'lisi', '@all'],
-        app: null,
+      notify: {
+        wecom: {
+          webhookUrl: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123',
+          mentionedList: ['zhangsan', 'lisi', '@all'],
+          app: null,
+        },
+        dingtalk: null,
+        feishu: null,
+        slack: null,
         notifyWhen: 'changed',
         language: 'zh',
       },
@@ -126,8 +132,8 @@ describe('readConfig', () => {
     expect(config.warnings).toEqual([
       'Input "exclude-users" has "@alice": patterns are IAM user names, not GitHub logins, so it skips only an IAM user named "@alice".',
       'Input "issue-title" ("AWS keys") has no {account}: every account\'s tracking issue gets the same title, so people cannot tell them apart in the issue list.',
-      'Input "notify-when" is set to "changed" but no WeCom destination is: set wecom-webhook-url (group robot) or the wecom-corp-id/secret/agent-id app inputs, or remove notify-when.',
-      'Input "language" is set to "zh" but no WeCom destination is: set wecom-webhook-url (group robot) or the wecom-corp-id/secret/agent-id app inputs, or remove language.',
+      'Input "notify-when" is set to "changed" but no chat is: set one of wecom-webhook-url (or the WeCom app inputs), dingtalk-webhook-url, feishu-webhook-url or slack-webhook-url, or remove notify-when.',
+      'Input "language" is set to "zh" but no chat is: set one of wecom-webhook-url (or the WeCom app inputs), dingtalk-webhook-url, feishu-webhook-url or slack-webhook-url, or remove language.',
     ]);
   });
 
@@ -222,8 +228,8 @@ describe('WeCom inputs', () => {
   it('reads the app inputs together, with their defaults', () => {
     const { wecom } = readConfig(
       reader({ 'wecom-corp-id': 'ww1', 'wecom-corp-secret': 's', 'wecom-agent-id': '1000002' }),
-    );
-    expect(wecom.app).toEqual({
+    ).notify;
+    expect(wecom?.app).toEqual({
       baseUrl: 'https://qyapi.weixin.qq.com',
       corpId: 'ww1',
       corpSecret: 's',
@@ -343,6 +349,86 @@ describe('partitionOfRegion', () => {
       'Input "exclude-accounts" has "12345", which is not a 12-digit AWS account ID.',
       'Input "member-role-name" must be an IAM role name, optionally with a path (iam-stale-keys or security/iam-stale-keys), got "has spaces".',
       'Input "shard" must be i/n with 1 ≤ i ≤ n ≤ 1000 (for example 2/3, the second of three slices), got "3/2".',
+    ]);
+  });
+});
+
+describe('DingTalk, Feishu and Slack inputs', () => {
+  const dingtalk = 'https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef';
+  const feishu = 'https://open.feishu.cn/open-apis/bot/v2/hook/2f6c8a1e-0000-4000-8000-000000000000';
+  const lark = 'https://open.larksuite.com/open-apis/bot/v2/hook/2f6c8a1e-0000-4000-8000-000000000000';
+  const slack = 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX';
+
+  it('reads each chat with its secret and mentions', () => {
+    const { notify } = readConfig(
+      reader({
+        'dingtalk-webhook-url': dingtalk,
+        'dingtalk-secret': 'SEC0123',
+        'dingtalk-at-mobiles': '13800000000, +86-13900000000\n@all',
+        'feishu-webhook-url': lark,
+        'feishu-secret': 'fs',
+        'feishu-at': 'ou_7d8a6e6df7621556ce0d21922b676706ccs, all',
+        'slack-webhook-url': slack,
+        'slack-mention': 'U024BE7LH, S0614TZR7, here',
+      }),
+    );
+    expect(notify.dingtalk).toEqual({
+      webhookUrl: dingtalk,
+      secret: 'SEC0123',
+      atMobiles: ['13800000000', '+86-13900000000', '@all'],
+    });
+    expect(notify.feishu).toEqual({
+      webhookUrl: lark,
+      secret: 'fs',
+      at: ['ou_7d8a6e6df7621556ce0d21922b676706ccs', 'all'],
+    });
+    expect(notify.slack).toEqual({ webhookUrl: slack, mention: ['U024BE7LH', 'S0614TZR7', 'here'] });
+  });
+
+  it.each([
+    [
+      { 'dingtalk-webhook-url': slack },
+      'Input "dingtalk-webhook-url" holds a Slack incoming webhook URL: put it in "slack-webhook-url", and the DingTalk custom robot\'s URL (https://oapi.dingtalk.com/robot/send?access_token=…) in "dingtalk-webhook-url".',
+    ],
+    [{ 'slack-webhook-url': feishu }, 'Input "slack-webhook-url" holds a Feishu/Lark custom bot URL'],
+    [{ 'feishu-webhook-url': dingtalk }, 'Input "feishu-webhook-url" holds a DingTalk custom robot URL'],
+    [
+      { 'wecom-webhook-url': dingtalk },
+      'Input "wecom-webhook-url" holds a DingTalk custom robot URL: put it in "dingtalk-webhook-url"',
+    ],
+    [{ 'feishu-webhook-url': 'https://open.feishu.cn/open-apis/bot/v2/' }, 'is not a Feishu/Lark custom bot URL'],
+    [
+      { 'dingtalk-webhook-url': 'http://oapi.dingtalk.com/robot/send?access_token=abc' },
+      'Input "dingtalk-webhook-url" must start with https://',
+    ],
+    [{ 'dingtalk-secret': 'SEC0123' }, 'Input "dingtalk-secret" is set but "dingtalk-webhook-url" is not'],
+    [{ 'feishu-at': 'ou_abc' }, 'Input "feishu-at" is set but "feishu-webhook-url" is not'],
+    [{ 'slack-webhook-url': slack, 'slack-mention': '@alice' }, 'Input "slack-mention" has "@alice"'],
+    [
+      { 'dingtalk-webhook-url': dingtalk, 'dingtalk-at-mobiles': 'zhangsan' },
+      'Input "dingtalk-at-mobiles" has "zhangsan"',
+    ],
+    [{ 'feishu-webhook-url': feishu, 'feishu-at': 'zhangsan@corp' }, 'Input "feishu-at" has "zhangsan@corp"'],
+  ])('refuses %o', (inputs, expected) => {
+    const found = problems(inputs);
+    expect(found.join('\n')).toContain(expected);
+    // Never a token in a message.
+    expect(found.join('\n')).not.toMatch(/0123456789abcdef|XXXXXXXXXXXX|2f6c8a1e/);
+  });
+});
+
+describe('webhookSecrets', () => {
+  it('finds the token of every kind of webhook URL, raw and decoded', () => {
+    expect(webhookSecrets('https://oapi.dingtalk.com/robot/send?access_token=abc%2Bdef123')).toEqual([
+      'abc%2Bdef123',
+      'abc+def123',
+    ]);
+    expect(webhookSecrets('https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXX')).toEqual([
+      'XXXXXXXXXXXX',
+    ]);
+    expect(webhookSecrets('https://open.feishu.cn/open-apis/bot/v2/hook/2f6c8a1e-0000')).toEqual(['2f6c8a1e-0000']);
+    expect(webhookSecrets('https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx')).toEqual([
+      '693a91f6-7xxx',
     ]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Gap } from '../../src/model.js';
 import type { AccountRun } from '../../src/run/overview.js';
-import { accountNews, shouldNotify, shouldNotifyDigest, type DigestRun } from '../../src/wecom/notify.js';
+import { accountNews, shouldNotify, shouldNotifyDigest, type DigestRun } from '../../src/notifications/notify.js';
 import { key, scanResult } from '../helpers/scan-fixtures.js';
 
 describe('shouldNotify: one account', () => {

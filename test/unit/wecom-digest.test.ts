@@ -2,13 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   appDigest,
   digestMentionText,
-  digestTotals,
   robotDigest,
   ROBOT_MARKDOWN_MAX_BYTES,
   TEXT_MAX_BYTES,
-  type DigestInput,
-  type Language,
-} from '../../src/wecom/message.js';
+  type WecomDigestInput as DigestInput,
+} from '../../src/notifications/wecom/render.js';
+import { digestTotals, type Language } from '../../src/notifications/message.js';
 import type { AccessKey, Gap } from '../../src/model.js';
 import type { AccountRun } from '../../src/run/overview.js';
 import { key, scanResult } from '../helpers/scan-fixtures.js';

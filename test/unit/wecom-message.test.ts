@@ -9,9 +9,9 @@ import {
   robotMentions,
   ROBOT_MARKDOWN_MAX_BYTES,
   TEXT_MAX_BYTES,
-  type Language,
   type WecomMessageInput,
-} from '../../src/wecom/message.js';
+} from '../../src/notifications/wecom/render.js';
+import type { Language } from '../../src/notifications/message.js';
 import { ROOT_USER, type AccessKey, type Gap } from '../../src/model.js';
 import { daysAgo, key, policy, scanResult } from '../helpers/scan-fixtures.js';
 

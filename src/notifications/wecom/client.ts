@@ -3,17 +3,11 @@
  * that talks to WeCom. Secrets (the webhook key, the corp secret, the access token) never appear in
  * an error message: they live in URLs, which are never quoted.
  */
-import { isIP } from 'node:net';
-import { request } from 'undici';
-import { withRetries, type Sleep } from '../retry.js';
+import { withRetries } from '../../retry.js';
+import { ChatError, httpError, jsonObject, seconds, send, type ChatDeps, type HttpAnswer } from '../http.js';
+import { schemeProblem, webhookProblem } from '../webhooks.js';
 
-export interface WecomDeps {
-  sleep: Sleep;
-  random?: () => number;
-  /** Masks a value in every later log line. */
-  setSecret: (secret: string) => void;
-  /** Per request, connecting and reading the body included. Default 10 s. A time-out is not retried. */
-  timeoutMs?: number;
+export interface WecomDeps extends ChatDeps {
   /**
    * Total attempts per call, the first included, for rate limits, busy, 5xx and failed
    * connections. Default 4: at most 4 requests, with pauses of at most 2, 4 and 8 s between them,
@@ -22,28 +16,17 @@ export interface WecomDeps {
    * 117 s, whatever WeCom does; without a 45009, within 4 × 10 + 14 = 54 s.
    */
   attempts?: number;
-  /** Says what the call is waiting for, when it waits out a rate limit. */
-  info?: (message: string) => void;
 }
 
-export class WecomError extends Error {
-  override readonly name = 'WecomError';
+/** A WeCom failure: `code` is WeCom's errcode, or `null` for an HTTP or network failure. */
+export class WecomError extends ChatError {
+  override readonly name: string = 'WecomError';
 
-  /** `message` without the hint. */
-  readonly problem: string;
-
-  constructor(
-    message: string,
-    /** WeCom's errcode, or `null` for an HTTP or network failure. */
-    readonly code: number | null,
-    /** What the user can do about it; also the end of `message`. */
-    readonly hint: string,
-    /** Worth another try: rate limit, busy, 5xx, network, time-out. */
-    readonly retryable = false,
-  ) {
-    super(hint ? `${message}. ${hint}` : message);
-    this.problem = message;
+  constructor(message: string, code: number | null, hint: string, retryable = false) {
+    super(message, code, hint, retryable);
   }
+
+  declare readonly code: number | null;
 }
 
 export type RobotMessage =
@@ -58,7 +41,6 @@ export interface WecomApp {
   toUser: string;
 }
 
-const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_ATTEMPTS = 4;
 /** WeCom's frequency limit: a group robot takes 20 messages a minute. */
 const RATE_LIMITED = 45009;
@@ -104,14 +86,7 @@ export async function sendAppMessage(app: WecomApp, content: string, deps: Wecom
 
 /** Why `url` cannot be the `wecom-webhook-url`, or `null`. Never quotes the URL: it holds the key. */
 export function webhookUrlProblem(url: string): string | null {
-  const fix =
-    "Copy the whole webhook URL from the group robot's settings (…/cgi-bin/webhook/send?key=…) into a secret.";
-  const parsed = parseUrl(url);
-  if (!parsed) return `Input "wecom-webhook-url" is not a URL. ${fix}`;
-  const scheme = schemeProblem(parsed, 'wecom-webhook-url');
-  if (scheme) return `${scheme} ${fix}`;
-  if (!parsed.searchParams.get('key')) return `Input "wecom-webhook-url" has no key parameter. ${fix}`;
-  return null;
+  return webhookProblem('wecom', url);
 }
 
 /** Why `url` cannot be the `wecom-api-base-url`, or `null`. */
@@ -131,19 +106,6 @@ function parseUrl(url: string): URL | null {
   } catch {
     return null;
   }
-}
-
-/** https://, or http:// to this machine only (tests, local proxies): nothing else crosses a network in clear. */
-function schemeProblem(url: URL, input: string): string | null {
-  if (url.protocol === 'https:') return null;
-  if (url.protocol === 'http:' && isLoopback(url.hostname)) return null;
-  return `Input "${input}" must start with https:// (http:// is allowed only to 127.0.0.1, ::1 or localhost).`;
-}
-
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host === '::1') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
 }
 
 /** `${base}/cgi-bin/${path}?${query}`, keeping any path prefix of the base (a proxy's). */
@@ -200,27 +162,16 @@ async function callWithRetries(
 
 /** One request: GET without a body, POST JSON with one. Resolves with WeCom's reply when errcode is 0. */
 async function call(what: string, url: URL, body: unknown, deps: WecomDeps): Promise<Record<string, unknown>> {
-  const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let status: number;
-  let text: string;
+  let answer: HttpAnswer;
   try {
-    const res = await request(url, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' },
-      body: body === undefined ? null : JSON.stringify(body),
-      // One deadline for connecting, the headers and the body: a hanging server cannot stall the job.
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    status = res.statusCode;
-    text = await res.body.text();
+    answer = await send('WeCom', what, url, body, deps);
   } catch (err) {
-    throw networkError(what, err, timeoutMs);
+    throw err instanceof ChatError ? new WecomError(err.problem, null, err.hint, err.retryable) : err;
   }
-
+  const { status, text } = answer;
   if (status < 200 || status > 299) {
-    const transient = status >= 500 || status === 429;
-    const hint = transient ? 'WeCom, or a proxy in front of it, failed; try again later.' : 'Check the URL.';
-    throw new WecomError(`${what} failed: HTTP ${status}`, null, hint, transient);
+    const { problem, hint, retryable } = httpError('WeCom', what, status);
+    throw new WecomError(problem, null, hint, retryable);
   }
   const reply = parseReply(text);
   if (!reply) {
@@ -240,40 +191,8 @@ async function call(what: string, url: URL, body: unknown, deps: WecomDeps): Pro
 }
 
 function parseReply(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    const ok =
-      typeof value === 'object' && value !== null && typeof (value as { errcode?: unknown }).errcode === 'number';
-    return ok ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * No answer at all. Names the failure by its code only: some network errors quote the address.
- * A connection that failed is retried. A request that timed out is not: WeCom may have taken the
- * message all the same (a second try would post it twice and spend the robot's 20 a minute), and
- * a server that did not answer in 10 s rarely answers the next time; one time-out ends the call.
- */
-function networkError(what: string, err: unknown, timeoutMs: number): WecomError {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: string; code?: unknown };
-  const timedOut = e.name === 'TimeoutError' || (typeof e.code === 'string' && e.code.endsWith('_TIMEOUT'));
-  if (timedOut) {
-    return new WecomError(
-      `${what} failed: no answer in ${seconds(timeoutMs)}`,
-      null,
-      'Check that the runner can reach WeCom.',
-      false,
-    );
-  }
-  const detail = `could not reach WeCom (${typeof e.code === 'string' ? e.code : (e.name ?? 'network error')})`;
-  return new WecomError(`${what} failed: ${detail}`, null, 'Check that the runner can reach WeCom.', true);
-}
-
-/** `10 s`, `63 s`, or `250 ms` below a second; whole seconds rounded up. */
-function seconds(ms: number): string {
-  return ms >= 1000 ? `${Math.ceil(ms / 1000)} s` : `${ms} ms`;
+  const reply = jsonObject(text);
+  return typeof reply?.['errcode'] === 'number' ? reply : null;
 }
 
 /** WeCom's errmsg without its `from ip: …` and `more info at …` tail. */
