@@ -130,7 +130,10 @@ async function post(settings: DingtalkSettings, body: DingtalkMessage, deps: Cha
     throw new ChatError(`${what} failed: the answer is not DingTalk's JSON`, null, 'Check the URL points at DingTalk.');
   }
   if (code === 0) return;
-  const errmsg = String(reply?.['errmsg'] ?? '').slice(0, 200);
+  // The errmsg without its `link:`/`more:` tail, which only points at the documentation.
+  const errmsg = String(reply?.['errmsg'] ?? '')
+    .replace(/;?\s*(link:|more:)[\s\S]*$/, '')
+    .slice(0, 200);
   throw new ChatError(`${what} failed: errcode ${code} (${errmsg})`, code, hint(code, errmsg), code === BUSY);
 }
 
@@ -142,13 +145,13 @@ function hint(code: number, errmsg: string): string {
     return "The webhook URL or its access_token is wrong, or the robot was removed: copy the whole URL from the robot's settings into the secret used for dingtalk-webhook-url.";
   }
   if (code === 310000) {
-    if (/sign|timestamp/i.test(errmsg)) {
+    if (/sign|timestamp|签名/i.test(errmsg)) {
       return "The signature was refused: dingtalk-secret must be the robot's own signing secret (加签, SEC…), and the runner's clock right to within an hour.";
     }
-    if (/keyword/i.test(errmsg)) {
+    if (/keyword|关键词/i.test(errmsg)) {
       return `The robot requires a keyword (自定义关键词) this message does not contain: every message carries "${BRAND}", so add that as the keyword, or use signing (加签) with dingtalk-secret.`;
     }
-    if (/ip/i.test(errmsg)) {
+    if (/\bip\b|IP 地址/i.test(errmsg)) {
       return 'The robot accepts only listed IP addresses (IP 地址段), and this runner is not on the list: GitHub-hosted runners change address; use signing (加签) instead.';
     }
     return "The robot's security settings refused the message: use signing (加签) with dingtalk-secret.";
