@@ -26,7 +26,7 @@ async function fakes(opts: { dingtalk?: object; feishu?: object; slack?: object 
     startFakeFeishu({ secret: 'feishu-secret-0001', ...opts.feishu }),
     startFakeSlack(opts.slack),
   ]);
-  closers.push(wecom.close, dingtalk.close, feishu.close, slack.close);
+  for (const fake of [wecom, dingtalk, feishu, slack]) closers.push(() => fake.close());
   return { wecom, dingtalk, feishu, slack };
 }
 
