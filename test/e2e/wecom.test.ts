@@ -117,7 +117,7 @@ describe('WeCom group robot', () => {
       '4 access keys in account demo-prod (111111111111) are stale: 1 of the root user, 3 older than 90 days',
     ]);
     expect(run.warnings).toEqual([
-      'WeCom notification failed: WeCom robot webhook (key hidden) failed: no answer in 10 s. Check that the runner can reach WeCom.',
+      'WeCom notification failed: WeCom robot webhook (key hidden) failed: no answer in 10 s. Check that the runner can reach WeCom (a firewall, or HTTPS_PROXY and NO_PROXY).',
     ]);
     expect(run.outputs.notified).toBe('false');
     expect(run.summary).toContain('Stale AWS access keys');

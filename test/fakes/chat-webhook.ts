@@ -203,7 +203,8 @@ export function stringArray(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The whole request body. */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -212,7 +213,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+/** JSON, or `{ ok: false }` for an empty or unreadable body. */
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   if (text.trim() === '') return { ok: false };
   try {
     return { ok: true, value: JSON.parse(text) as unknown };

@@ -118,7 +118,8 @@ const RATE_LIMITED = 11232;
 export function feishuChannel(settings: FeishuSettings): Channel {
   return {
     id: 'feishu',
-    label: 'Feishu',
+    // Lark is Feishu outside China: the same bot, another address.
+    label: /larksuite\.com$/i.test(new URL(settings.webhookUrl).hostname) ? 'Lark' : 'Feishu',
     async send(message, deps) {
       const body = renderFeishu(message, settings.at);
       await withChatRetries(() => post(settings, body, deps), deps, {
@@ -178,6 +179,8 @@ function hint(code: number): string {
       return 'A bot takes at most 100 messages a minute and 5 a second.';
     case 9499:
       return 'Feishu could not read the message.';
+    case 19036:
+      return 'Feishu found the message over its 20 KB limit.';
     default:
       return '';
   }
