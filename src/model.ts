@@ -103,4 +103,36 @@ export interface Judgement {
    * the future. They may be stale, and are never called resolved.
    */
   undetermined: AccessKey[];
+  /**
+   * Stale keys exempted by their user's tags until a date: listed with who, until when and why,
+   * and not failing the job. Empty until the tags are read (`applyClaims`).
+   */
+  exempted: ExemptedFinding[];
+  /** Each user's owner, from its tags; read only for users with a stale key. */
+  owners: ReadonlyMap<string, Owner>;
+  /** Per user: why its tags' exemption was not granted (ended, too far off, unreadable, no reason). */
+  refusedExemptions: ReadonlyMap<string, string>;
+  /** Tags set but not usable (a handle of the wrong shape), for people. */
+  tagNotes: string[];
 }
+
+/** The places a handle can name someone, each held by the tag `${tag-prefix}${place}`. */
+export const HANDLE_PLACES = ['github', 'wecom', 'dingtalk', 'feishu', 'slack'] as const;
+export type HandlePlace = (typeof HANDLE_PLACES)[number];
+
+/** Who owns an IAM user's keys, from the user's tags. */
+export interface Owner {
+  /** The owner tag's text: a name, a team, an e-mail. */
+  text: string | null;
+  handles: Partial<Record<HandlePlace, string>>;
+}
+
+/** Accepted risk: a user's stale keys do not fail the job until the end of `until`. */
+export interface Exemption {
+  /** The last day (UTC) of the exemption, `YYYY-MM-DD`. */
+  until: string;
+  reason: string;
+}
+
+/** A stale key its user's tags exempt, until a date. */
+export type ExemptedFinding = Finding & { exemption: Exemption };

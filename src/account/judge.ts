@@ -103,6 +103,10 @@ export function judge(keys: readonly AccessKey[], policy: Policy, now: Date): Ju
     excludedKeys,
     unmatchedExclusions,
     undetermined,
+    exempted: [],
+    owners: new Map(),
+    refusedExemptions: new Map(),
+    tagNotes: [],
   };
 }
 
