@@ -1,5 +1,5 @@
 /** The machine-readable results: the `stale-keys` output and the JSON report file. Pure. */
-import type { AccessKey, DueSoon, Finding, Gap } from '../model.js';
+import type { AccessKey, DueSoon, ExemptedFinding, Finding, Gap, Judgement, Owner } from '../model.js';
 import { isIncomplete, scanGaps } from './coverage.js';
 import { count, plural } from '../render/markdown.js';
 import { accountLabel } from '../render/present.js';
@@ -15,7 +15,14 @@ export interface StaleKeyOutput {
   lastUsedService: string | null;
   lastUsedRegion: string | null;
   reasons: string[];
+  /** Who owns the key, from its user's tags; absent when the tags name no one or were not read. */
+  owner?: Owner;
+  /** Why the user's tags did not exempt the key (ended, too far off, unreadable, no reason). */
+  exemptionNotApplied?: string;
 }
+
+/** An exempted key: stale, accepted until a date. */
+export type ExemptedKeyOutput = StaleKeyOutput & { exemptedUntil: string; exemptionReason: string };
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -31,7 +38,13 @@ function keyFields(k: AccessKey) {
   };
 }
 
-export function staleKeyOutput(f: Finding): StaleKeyOutput {
+/** One stale key, with its owner and exemption note from `judgement` when given. */
+export function staleKeyOutput(
+  f: Finding,
+  judgement?: Pick<Judgement, 'owners' | 'refusedExemptions'>,
+): StaleKeyOutput {
+  const owner = judgement?.owners.get(f.user);
+  const notApplied = judgement?.refusedExemptions.get(f.user);
   const { user, accessKeyId, status, createDate, lastUsedDate, lastUsedService, lastUsedRegion } = keyFields(f);
   return {
     user,
@@ -43,7 +56,17 @@ export function staleKeyOutput(f: Finding): StaleKeyOutput {
     lastUsedService,
     lastUsedRegion,
     reasons: f.reasons,
+    ...(owner && { owner }),
+    ...(notApplied && { exemptionNotApplied: notApplied }),
   };
+}
+
+export function exemptedKeyOutput(f: ExemptedFinding, judgement: Pick<Judgement, 'owners'>): ExemptedKeyOutput {
+  const { exemptionNotApplied: _none, ...key } = staleKeyOutput(f, {
+    owners: judgement.owners,
+    refusedExemptions: new Map(),
+  });
+  return { ...key, exemptedUntil: f.exemption.until, exemptionReason: f.exemption.reason };
 }
 
 /**
@@ -59,11 +82,11 @@ export function utf16Bytes(text: string): number {
 
 /** The `stale-keys` output: every finding, or as many as fit in the budget. */
 export function staleKeysJson(
-  stale: readonly Finding[],
+  judgement: Pick<Judgement, 'stale' | 'owners' | 'refusedExemptions'>,
   budgetUtf16Bytes = STALE_KEYS_OUTPUT_BUDGET_UTF16_BYTES,
 ): { json: string; included: number } {
   return fitJsonArray(
-    stale.map((f) => JSON.stringify(staleKeyOutput(f))),
+    judgement.stale.map((f) => JSON.stringify(staleKeyOutput(f, judgement))),
     budgetUtf16Bytes,
   );
 }
@@ -104,11 +127,15 @@ export interface JsonReport {
     undeterminedKeys: ReturnType<typeof keyFields>[];
   };
   policy: ScanResult['policy'];
-  counts: { stale: number; dueSoon: number; excludedKeys: number; excludedUsers: number };
+  counts: { stale: number; exempted: number; dueSoon: number; excludedKeys: number; excludedUsers: number };
   excludedUsers: string[];
   /** `exclude-users` patterns that matched no user with a key. */
   unmatchedExclusions: string[];
   stale: StaleKeyOutput[];
+  /** Stale keys exempted by their user's tags until a date: they do not fail the job. */
+  exempted: ExemptedKeyOutput[];
+  /** Tags set but not usable (a handle of the wrong shape). */
+  tagNotes: string[];
   dueSoon: Array<ReturnType<typeof keyFields> & { ageDays: number; daysLeft: number }>;
   /** Every key scanned. Keys known only from the credential report have no ID. */
   keys: ReturnType<typeof keyFields>[];
@@ -145,13 +172,16 @@ export function buildReport(result: ScanResult): JsonReport {
     policy: result.policy,
     counts: {
       stale: judgement.stale.length,
+      exempted: judgement.exempted.length,
       dueSoon: judgement.dueSoon.length,
       excludedKeys: judgement.excludedKeys,
       excludedUsers: judgement.excludedUsers.length,
     },
     excludedUsers: judgement.excludedUsers,
     unmatchedExclusions: judgement.unmatchedExclusions,
-    stale: judgement.stale.map(staleKeyOutput),
+    stale: judgement.stale.map((f) => staleKeyOutput(f, judgement)),
+    exempted: judgement.exempted.map((f) => exemptedKeyOutput(f, judgement)),
+    tagNotes: judgement.tagNotes,
     dueSoon: judgement.dueSoon.map((k: DueSoon) => ({ ...keyFields(k), ageDays: k.ageDays, daysLeft: k.daysLeft })),
     keys: inventory.keys.map(keyFields),
   };

@@ -5,7 +5,7 @@
  * stale keys exist, ✅ only for a complete scan that found none. Long lists stay readable: the
  * first rows of each table are shown, the rest folded away, and what does not fit is counted.
  */
-import type { DueSoon, Finding, Gap } from '../model.js';
+import type { DueSoon, ExemptedFinding, Finding, Gap } from '../model.js';
 import { scanGaps } from './coverage.js';
 import { utcDate } from './days.js';
 import {
@@ -61,6 +61,13 @@ export function renderSummary(result: ScanResult, options: SummaryOptions): stri
   } else {
     head.push(`✅ No stale access keys. ${scanned(result)}`);
   }
+  const exempted = judgement.exempted.length;
+  if (exempted > 0) {
+    head.push(
+      '',
+      `${plural(exempted, 'stale key is', 'stale keys are')} exempted by their user’s tags until a date (below).`,
+    );
+  }
   head.push('', thresholds(result.policy));
   const issue = options.issue;
   if (issue?.number && issue.url) {
@@ -79,6 +86,21 @@ export function renderSummary(result: ScanResult, options: SummaryOptions): stri
     const share = judgement.dueSoon.length > 0 ? 0.85 : 1;
     const section = staleKeysTable(result, options.keyId, `### Stale keys (${count(stale)})`, Math.floor(left * share));
     body.push(...section, ...rotation, '');
+    left -= byteLength(section.join('\n')) + 1;
+  }
+  if (judgement.exempted.length > 0) {
+    const rows = judgement.exempted.map((f) => exemptedRow(f, result, options.keyId));
+    const section = table(
+      `### Exempted (${count(rows.length)})`,
+      [
+        'Stale keys their user’s tags accept as a risk until a date, with a reason. They do not fail the job until the date passes; then they are stale again.',
+      ],
+      EXEMPTED_HEADINGS,
+      rows,
+      STALE_SHOWN,
+      Math.floor(left / 2),
+    );
+    body.push(...section, '');
     left -= byteLength(section.join('\n')) + 1;
   }
   if (judgement.dueSoon.length > 0) {
@@ -154,6 +176,7 @@ function table(
 
 const STALE_HEADINGS = ['User', 'Access key', 'Age (days)', 'Last used', 'Reason'];
 const DUE_HEADINGS = ['User', 'Access key', 'Age (days)', 'Stale in (days)'];
+const EXEMPTED_HEADINGS = ['User', 'Access key', 'Age (days)', 'Exempt until', 'Reason'];
 
 /** The access key cell: its ID (or what stands for it), and its status when that is not the usual. */
 function keyCell(k: Pick<Finding, 'accessKeyId' | 'root' | 'status' | 'createDate'>, keyId: KeyIdStyle): string {
@@ -174,12 +197,31 @@ export function lastUsedCell(k: Finding): string {
 }
 
 function staleRow(f: Finding, result: ScanResult, keyId: KeyIdStyle): string {
+  const notApplied = result.judgement.refusedExemptions.get(f.user);
+  const reasons = f.reasons.map((r) => reasonText(r, result.policy)).join(', ');
   return tableRow([
-    userMarkdown(f),
+    userCell(f, result),
     keyCell(f, keyId),
     f.ageDays === null ? 'unknown' : count(f.ageDays),
     lastUsedCell(f),
-    f.reasons.map((r) => reasonText(r, result.policy)).join(', '),
+    notApplied ? `${reasons}; exemption not applied: ${md(notApplied)}` : reasons,
+  ]);
+}
+
+/** The user, and its owner from the user's tags when they name one. */
+function userCell(k: Pick<Finding, 'user' | 'root'>, result: ScanResult): string {
+  const owner = k.root ? undefined : result.judgement.owners.get(k.user);
+  const who = owner?.text ?? (owner?.handles.github ? `@${owner.handles.github}` : null);
+  return who ? `${userMarkdown(k)} (owner: ${md(who)})` : userMarkdown(k);
+}
+
+function exemptedRow(f: ExemptedFinding, result: ScanResult, keyId: KeyIdStyle): string {
+  return tableRow([
+    userCell(f, result),
+    keyCell(f, keyId),
+    f.ageDays === null ? 'unknown' : count(f.ageDays),
+    f.exemption.until,
+    md(f.exemption.reason),
   ]);
 }
 

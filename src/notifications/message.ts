@@ -8,7 +8,8 @@ import { isIncomplete, scanGaps } from '../account/coverage.js';
 import { accountLabel, keyLabel, type KeyIdStyle } from '../render/present.js';
 import type { ScanResult } from '../account/result.js';
 import { PHRASES, type DigestTotals, type Language } from './phrases.js';
-import { code, join, line, link, name, quote, user, warn, type Text } from './text.js';
+import { code, join, line, link, name, owner, quote, user, warn, type Span, type Text } from './text.js';
+import type { Owner } from '../model.js';
 
 export type { Language } from './phrases.js';
 
@@ -30,6 +31,10 @@ export interface Message {
   lists: readonly MessageList[];
   /** Said after the lists: how many keys turn stale soon. */
   footnote: string | null;
+  /** Said after the lists: how many stale keys are exempted by their users' tags. */
+  exempted: string | null;
+  /** The owners of the listed keys, for a chat that mentions people outside its text (DingTalk's `at`). */
+  owners: readonly Owner[];
   /** The run, and the tracking issue. */
   links: ReadonlyArray<{ label: string; url: string }>;
   /** One sentence that asks for action, for a message that only carries a mention (WeCom's `@all`). */
@@ -96,10 +101,20 @@ export function accountMessage(input: AccountMessageInput): Message {
     note: gaps > 0 ? { text: phrases.incompleteNote(result, gaps), tone: 'warn' } : null,
     lists: stale.length > 0 ? [{ items: stale.map((f) => keyLine(f, input)), more: (n) => [phrases.more(n)] }] : [],
     footnote: dueSoon.length > 0 ? phrases.dueSoon(dueSoon.length, result.policy.warnDays, stale.length > 0) : null,
+    exempted: result.judgement.exempted.length > 0 ? phrases.exempted(result.judgement.exempted.length) : null,
+    owners: [...new Set(stale.filter((f) => !f.root).map((f) => f.user))].flatMap((u) => {
+      const o = result.judgement.owners.get(u);
+      return o ? [o] : [];
+    }),
     links,
     mention,
     colon: phrases.colon,
   };
+}
+
+function ownerOf(f: Finding, result: ScanResult): Span | null {
+  const o = f.root ? undefined : result.judgement.owners.get(f.user);
+  return o ? owner(o) : null;
 }
 
 function keyLine(f: Finding, input: AccountMessageInput): Text {
@@ -111,6 +126,7 @@ function keyLine(f: Finding, input: AccountMessageInput): Text {
     key: f.accessKeyId ? code(keyLabel(f, input.keyId)) : null,
     ageDays: f.ageDays,
     reasons: warn(reasons),
+    owner: ownerOf(f, input.result),
   });
 }
 
@@ -186,6 +202,7 @@ export function digestMessage(input: DigestInput): Message {
   ].filter((l) => l.items.length > 0);
 
   const policy = scanned[0]?.result.policy;
+  const exempted = scanned.reduce((n, r) => n + r.result.judgement.exempted.length, 0);
   let mention: string;
   if (t.staleKeys > 0) mention = words.mention(t);
   else mention = missing ? `${words.missing(t)}${phrases.stop}` : words.allClear(t);
@@ -196,6 +213,8 @@ export function digestMessage(input: DigestInput): Message {
     note,
     lists,
     footnote: t.dueSoon > 0 && policy ? phrases.dueSoon(t.dueSoon, policy.warnDays, t.staleKeys > 0) : null,
+    exempted: exempted > 0 ? phrases.exempted(exempted) : null,
+    owners: [],
     links: input.runUrl ? [{ label: phrases.run, url: input.runUrl }] : [],
     mention,
     colon: phrases.colon,

@@ -39,6 +39,8 @@ export interface KeyFacts {
   ageDays: number | null;
   /** The reasons, joined. */
   reasons: Span;
+  /** The owner from the user's tags, or `null`. */
+  owner: Span | null;
 }
 
 /** Everything that reads differently in English and Chinese. */
@@ -54,6 +56,8 @@ export interface Phrases {
   /** `others`: said after a list of stale keys, so "other keys" / "另有". */
   dueSoon(keys: number, warnDays: number, others: boolean): string;
   more(omitted: number): string;
+  /** Said after the lists: stale keys exempted by their users' tags. */
+  exempted(keys: number): string;
   run: string;
   issue(number: number): string;
   mention(account: string): string;
@@ -94,11 +98,12 @@ const EN: Phrases = {
       : `No stale access keys among ${plural(r.inventory.userCount, 'user', 'users')} and ${plural(r.judgement.scannedKeys, 'key', 'keys')} checked, but ${couldNot}`;
   },
   reason: (reason, _f, r) => enReason(reason, r.policy),
-  keyLine: ({ user, root, key, ageDays, reasons }) =>
-    line`${root ? ROOT_LABELS.en : user} ${key ?? '(ID unknown)'}: ${ageDays === null ? 'age unknown' : `${plural(ageDays, 'day', 'days')} old`}, ${reasons}`,
+  keyLine: ({ user, root, key, ageDays, reasons, owner }) =>
+    line`${root ? ROOT_LABELS.en : user} ${key ?? '(ID unknown)'}: ${ageDays === null ? 'age unknown' : `${plural(ageDays, 'day', 'days')} old`}, ${reasons}${owner ? line` (owner: ${owner})` : []}`,
   dueSoon: (n, days, others) =>
     `${plural(n, others ? 'other key turns' : 'key turns', others ? 'other keys turn' : 'keys turn')} stale within ${plural(days, 'day', 'days')}`,
   more: (n) => `…and ${count(n)} more`,
+  exempted: (n) => `${plural(n, 'stale key is', 'stale keys are')} exempted until a date by their user's tags`,
   run: 'View the run',
   issue: (n) => `Tracking issue #${n}`,
   mention: (account) => `Please rotate the stale access keys in account ${account}.`,
@@ -178,14 +183,15 @@ const ZH: Phrases = {
         return `${ROOT_LABELS.zh}密钥（应删除）`;
     }
   },
-  keyLine: ({ user, root, key, ageDays, reasons }) => {
-    const owner = root ? line`${ROOT_LABELS.zh}的密钥` : line`${user} 的密钥`;
+  keyLine: ({ user, root, key, ageDays, reasons, owner }) => {
+    const whose = root ? line`${ROOT_LABELS.zh}的密钥` : line`${user} 的密钥`;
     const id = key === null ? line`（ID 未知）` : line` ${key} `;
     const age = ageDays === null ? '创建时间未知' : `已创建 ${count(ageDays)} 天`;
-    return line`${owner}${id}${age}，${reasons}`;
+    return line`${whose}${id}${age}，${reasons}${owner ? line`（负责人：${owner}）` : []}`;
   },
   dueSoon: (n, days, others) => `${others ? '另有' : '有'} ${count(n)} 个密钥将在 ${count(days)} 天内到期`,
   more: (n) => `……另有 ${count(n)} 个`,
+  exempted: (n) => `另有 ${count(n)} 个过期密钥按用户标签豁免至指定日期`,
   run: '查看运行记录',
   issue: (n) => `跟踪 Issue #${n}`,
   mention: (account) => `请尽快轮换账号 ${account} 中过期的访问密钥。`,

@@ -4,6 +4,8 @@
  * adapter turns it into its own markup with a `Markup`, escaping only what that markup needs. Pure.
  */
 
+import type { HandlePlace, Owner } from '../model.js';
+
 /** One piece of a line. A plain string is our own words. */
 export type Span =
   | string
@@ -12,7 +14,8 @@ export type Span =
   | { quote: string }
   | { code: string }
   | { warn: Text }
-  | { link: { label: string; url: string } };
+  | { link: { label: string; url: string } }
+  | { owner: Owner };
 
 export type Text = readonly Span[];
 
@@ -31,6 +34,27 @@ export interface Markup {
   /** Something to notice: the reasons a key is stale, a warning. */
   warn(s: string): string;
   link(label: string, url: string): string;
+  /** A key's owner: its text made inert, and the handle of this chat as the chat mentions people. */
+  owner(owner: Owner): string;
+}
+
+/**
+ * An owner as words and a mention: `text` made inert by `inert`, then the handle of `place`
+ * written by `mention`; the GitHub login when nothing else names the owner.
+ */
+export function ownerMarkup(
+  place: HandlePlace | null,
+  inert: (s: string) => string,
+  mention: (handle: string) => string,
+): (owner: Owner) => string {
+  return (owner) => {
+    const handle = place ? owner.handles[place] : undefined;
+    const parts: string[] = [];
+    if (owner.text) parts.push(inert(owner.text));
+    if (handle) parts.push(mention(handle));
+    if (parts.length === 0 && owner.handles.github) parts.push(inert(`${owner.handles.github} (GitHub)`));
+    return parts.join(' ');
+  };
 }
 
 /**
@@ -56,6 +80,7 @@ export const quote = (s: string): Span => ({ quote: s });
 export const code = (s: string): Span => ({ code: s });
 export const warn = (text: Text | string): Span => ({ warn: typeof text === 'string' ? [text] : text });
 export const link = (label: string, url: string): Span => ({ link: { label, url } });
+export const owner = (o: Owner): Span => ({ owner: o });
 
 /** `parts` joined by `separator` (our words). */
 export function join(parts: readonly Text[], separator: string): Span[] {
@@ -74,6 +99,7 @@ function renderSpan(span: Span, m: Markup): string {
   if ('quote' in span) return m.quote(span.quote);
   if ('code' in span) return m.code(span.code);
   if ('warn' in span) return m.warn(render(span.warn, m));
+  if ('owner' in span) return m.owner(span.owner);
   return m.link(span.link.label, span.link.url);
 }
 
@@ -86,6 +112,7 @@ export const PLAIN_TEXT: Markup = {
   code: (s) => s,
   warn: (s) => s,
   link: (label, url) => `${label}: ${url}`,
+  owner: ownerMarkup(null, oneLine, (h) => h),
 };
 
 export function plain(text: Text): string {

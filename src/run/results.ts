@@ -48,7 +48,9 @@ export function runTotals(runs: readonly AccountRun[]): RunTotals {
 /** `stale-keys`: every stale key of every account, worst account first, each with its `accountId`. */
 export function runStaleKeysJson(runs: readonly AccountRun[], budget = STALE_KEYS_OUTPUT_BUDGET_UTF16_BYTES) {
   const items = worstFirst(scanned(runs)).flatMap((r) =>
-    r.result!.judgement.stale.map((f) => JSON.stringify({ accountId: r.account.id, ...staleKeyOutput(f) })),
+    r.result!.judgement.stale.map((f) =>
+      JSON.stringify({ accountId: r.account.id, ...staleKeyOutput(f, r.result!.judgement) }),
+    ),
   );
   return { ...fitJsonArray(items, budget), total: items.length };
 }

@@ -75,7 +75,7 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
     });
 
   const reportPath = await writeReport(buildReport(result), runtime.env);
-  const staleKeys = staleKeysJson(judgement.stale);
+  const staleKeys = staleKeysJson(judgement);
   if (staleKeys.included < judgement.stale.length) {
     core.warning(
       `The stale-keys output lists ${count(staleKeys.included)} of ${count(judgement.stale.length)} stale keys to stay within GitHub's output size limit; the report file (report-path) has them all.`,

@@ -10,6 +10,8 @@ import { FEISHU_BODY_MAX_BYTES, feishuSign, renderFeishu } from '../../src/notif
 import { accountMessage, digestMessage, type Language, type Message } from '../../src/notifications/message.js';
 import { renderSlack, SLACK_LIMITS, slackMention } from '../../src/notifications/slack/index.js';
 import { fullKeyId } from '../../src/render/present.js';
+import { applyClaims } from '../../src/account/owners.js';
+import { renderRobotMarkdown } from '../../src/notifications/wecom/render.js';
 import type { AccessKey } from '../../src/model.js';
 import { key, scanResult } from '../helpers/scan-fixtures.js';
 
@@ -174,5 +176,54 @@ describe('Slack Block Kit', () => {
       '<!here>',
       '<!channel>',
     ]);
+  });
+});
+
+describe('owners from IAM tags in every chat', () => {
+  const owned = () => {
+    const result = scanResult([key('alice', 213), key('bob', 120)]);
+    const tags = new Map<string, Record<string, string>>([
+      [
+        'alice',
+        {
+          owner: 'Payments <pay@example.com>',
+          'iam-stale-keys:wecom': 'zhangsan',
+          'iam-stale-keys:dingtalk': '13800000001',
+          'iam-stale-keys:feishu': 'ou_alice0001',
+          'iam-stale-keys:slack': 'U0ALICE01',
+        },
+      ],
+      ['bob', { 'iam-stale-keys:exempt-until': '2026-12-31', 'iam-stale-keys:exempt-reason': 'vendor, SEC-12' }],
+    ]);
+    result.judgement = applyClaims(
+      result.judgement,
+      tags,
+      { ownerTag: 'owner', tagPrefix: 'iam-stale-keys:', maxExemptionDays: 90 },
+      result.now,
+    );
+    return accountMessage({ result, keyId: fullKeyId, language: 'en', runUrl, issue });
+  };
+
+  it('mentions each owner the way each chat does, with the owner text inert', () => {
+    const m = owned();
+    expect(renderRobotMarkdown(m)).toContain('(owner: `Payments ?pay@example.com?` <@zhangsan>)');
+    const ding = renderDingtalk(m);
+    expect(ding.markdown.text).toContain('(owner: Payments ?pay?example.com? @13800000001)');
+    expect(ding.at.atMobiles).toEqual(['13800000001']);
+    expect(JSON.stringify(renderFeishu(m).card)).toContain(
+      '(owner: Payments &lt;pay@example.com&gt; <at id=ou_alice0001></at>)',
+    );
+    expect(JSON.stringify(renderSlack(m).blocks)).toContain('(owner: Payments &lt;pay@example.com&gt; <@U0ALICE01>)');
+  });
+
+  it('says how many stale keys are exempted, and lists only the others', () => {
+    const m = owned();
+    expect(m.lists[0]!.items).toHaveLength(1);
+    expect(m.exempted).toBe("1 stale key is exempted until a date by their user's tags");
+    expect(
+      renderSlack(m)
+        .blocks.map((b) => JSON.stringify(b))
+        .join('\n'),
+    ).toContain('1 stale key is exempted');
   });
 });

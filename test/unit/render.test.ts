@@ -130,7 +130,7 @@ describe('failureMessage', () => {
 
 describe('machine-readable results', () => {
   it('lists stale keys with full IDs and ISO dates', () => {
-    const { json, included } = staleKeysJson(result([key('alice', 213)]).judgement.stale);
+    const { json, included } = staleKeysJson(result([key('alice', 213)]).judgement);
     expect(included).toBe(1);
     expect(JSON.parse(json)).toEqual([
       {
@@ -148,8 +148,9 @@ describe('machine-readable results', () => {
   });
 
   it('cuts the output at its budget, sized in UTF-16 as GitHub sizes outputs, and stays valid JSON', () => {
-    const stale = result(Array.from({ length: 100 }, (_, i) => key(`u${i}`, 100 + i))).judgement.stale;
-    const { json, included } = staleKeysJson(stale, 4_000);
+    const { judgement } = result(Array.from({ length: 100 }, (_, i) => key(`u${i}`, 100 + i)));
+    const stale = judgement.stale;
+    const { json, included } = staleKeysJson(judgement, 4_000);
     expect(json.length * 2).toBeLessThanOrEqual(4_000);
     expect(json.length * 2).toBeGreaterThan(3_000);
     expect(JSON.parse(json)).toHaveLength(included);

@@ -8,7 +8,7 @@ import type { Channel } from '../channel.js';
 import { fitLists, withinBytes } from '../fit.js';
 import { ChatError, httpError, jsonObject, send, withChatRetries, type ChatDeps } from '../http.js';
 import type { Message } from '../message.js';
-import { render, type Markup } from '../text.js';
+import { ownerMarkup, render, type Markup } from '../text.js';
 import { BRAND } from '../brand.js';
 
 /**
@@ -43,6 +43,12 @@ const MARKUP: Markup = {
   code: (s) => s,
   warn: (s) => `<font color=#D93026>${s}</font>`,
   link: (label, url) => `[${label}](${url.replace(/[()\s]/g, encodeURIComponent)})`,
+  // DingTalk pings a mobile only when it is in `at` too: `renderDingtalk` adds the owners' there.
+  owner: ownerMarkup(
+    'dingtalk',
+    (s) => s.replace(/[\r\n]+/g, ' ').replace(/[`*_[\]<>#@]/g, '?'),
+    (m) => `@${m}`,
+  ),
 };
 const comment = (s: string) => `<font color=#888888>${s}</font>`;
 
@@ -54,6 +60,7 @@ export function renderDingtalk(
 ): DingtalkMessage {
   const everyone = atMobiles.includes('@all');
   const mobiles = [...new Set(atMobiles.filter((m) => m !== '@all'))];
+  const owners = [...new Set(message.owners.flatMap((o) => (o.handles.dingtalk ? [o.handles.dingtalk] : [])))];
   const mark = message.tone === 'stale' ? '🔴' : message.tone === 'incomplete' ? '⚠️' : '✅';
   // Paragraphs are separated by a blank line: DingTalk joins single newlines.
   const head = [`#### ${mark} ${message.title}`];
@@ -61,6 +68,7 @@ export function renderDingtalk(
     head.push(message.note.tone === 'warn' ? MARKUP.warn(message.note.text) : comment(message.note.text));
   const tail: string[] = [];
   if (message.footnote) tail.push(comment(message.footnote));
+  if (message.exempted) tail.push(comment(message.exempted));
   if (message.links.length > 0) tail.push(message.links.map((l) => MARKUP.link(l.label, l.url)).join(' | '));
   // An @ is highlighted only when the number is in the text too.
   if (mobiles.length > 0 || everyone)
@@ -77,7 +85,7 @@ export function renderDingtalk(
     msgtype: 'markdown',
     // The notification's preview: plain words, no markup.
     markdown: { title: message.title, text },
-    at: { atMobiles: mobiles, isAtAll: everyone },
+    at: { atMobiles: [...new Set([...mobiles, ...owners.filter((m) => text.includes(`@${m}`))])], isAtAll: everyone },
   };
 }
 

@@ -8,7 +8,7 @@ import type { Channel } from '../channel.js';
 import { fitLists, truncateChars } from '../fit.js';
 import { ChatError, httpError, jsonObject, send, withChatRetries, type ChatDeps } from '../http.js';
 import type { Message } from '../message.js';
-import { render, type Markup } from '../text.js';
+import { ownerMarkup, render, type Markup } from '../text.js';
 import { BRAND } from '../brand.js';
 
 /**
@@ -55,6 +55,7 @@ const MARKUP: Markup = {
   code: (s) => s,
   warn: (s) => `<font color='red'>${s}</font>`,
   link: (label, url) => `[${label}](${url.replace(/[()\s]/g, encodeURIComponent)})`,
+  owner: ownerMarkup('feishu', entities, (id) => `<at id=${id}></at>`),
 };
 
 const grey = (s: string) => `<font color='grey'>${s}</font>`;
@@ -72,6 +73,7 @@ export function renderFeishu(
     top.push(div(message.note.tone === 'warn' ? MARKUP.warn(message.note.text) : grey(message.note.text)));
   const bottom: unknown[] = [];
   if (message.footnote) bottom.push(div(grey(message.footnote)));
+  if (message.exempted) bottom.push(div(grey(message.exempted)));
   if (message.links.length > 0) {
     bottom.push({
       tag: 'action',

@@ -7,7 +7,7 @@ import type { Channel } from '../channel.js';
 import { fitLists, truncateChars } from '../fit.js';
 import { ChatError, send, withChatRetries, type ChatDeps } from '../http.js';
 import type { Message } from '../message.js';
-import { plain, render, type Markup } from '../text.js';
+import { ownerMarkup, plain, render, type Markup } from '../text.js';
 
 /** Slack's limits: blocks a message, characters a section's text, a header, a button's label. */
 export const SLACK_LIMITS = { blocks: 50, section: 3000, header: 150, button: 75, text: 40_000 } as const;
@@ -40,6 +40,11 @@ const MARKUP: Markup = {
   warn: (s) => `*${s}*`,
   // Slack links are `<url|label>`: `|` and `>` end them, so the URL loses both.
   link: (label, url) => `<${url.replace(/[|>\s]/g, encodeURIComponent)}|${escape(label)}>`,
+  owner: ownerMarkup(
+    'slack',
+    (s) => escape(s.replace(/[\r\n]+/g, ' ')),
+    (id) => `<@${id}>`,
+  ),
 };
 
 /** `<@U…>`, `<!subteam^S…>`, `<!here>`, `<!channel>`. */
@@ -80,6 +85,7 @@ export function renderSlack(
     for (const chunk of sections(lines)) blocks.push(section(chunk));
   }
   if (message.footnote) blocks.push(context(escape(message.footnote)));
+  if (message.exempted) blocks.push(context(escape(message.exempted)));
   if (message.links.length > 0) {
     blocks.push({
       type: 'actions',

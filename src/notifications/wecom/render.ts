@@ -17,7 +17,14 @@ import {
   type Language,
   type Message,
 } from '../message.js';
-import { oneLine, render, type Markup } from '../text.js';
+import { oneLine, ownerMarkup, render, type Markup } from '../text.js';
+
+/**
+ * An account's name or an owner's text in inline code: Organizations allows any printable ASCII in
+ * a name, so spaces and the like stay, and what could end the span or open a link, a tag or a
+ * mention becomes `?`.
+ */
+const inertName = (s: string) => `\`${s.replace(/[^\p{L}\p{N} _+=,.@&'():/#-]/gu, '?')}\``;
 import type { ScanResult } from '../../account/result.js';
 
 /** WeCom robot markdown content limit, UTF-8 bytes. */
@@ -33,13 +40,15 @@ const MARKDOWN: Markup = {
   user: (s) => `\`${s.replace(/[^\p{L}\p{N}_+=,.@-]/gu, '?')}\``,
   // Organizations allows any printable ASCII in an account's name: spaces and the like stay, and
   // what could end the span or open a link, a tag or a mention becomes `?`.
-  name: (s) => `\`${s.replace(/[^\p{L}\p{N} _+=,.@&'():/#-]/gu, '?')}\``,
+  name: (s) => inertName(s),
   // Prose: no backtick, star, bracket or angle bracket, so no span, bold, link, tag or mention forms.
   quote: (s) => oneLine(s).replace(/[`*[\]<>]/g, '?'),
   // Key IDs are AWS's own [A-Z0-9] (and our `…`).
   code: (s) => `\`${s}\``,
   warn: (s) => `<font color="warning">${s}</font>`,
   link: (label, url) => `[${label}](${url.replace(/[()\s]/g, encodeURIComponent)})`,
+  // Free text from a tag: like an account's name, in inline code; the WeCom handle as a mention.
+  owner: ownerMarkup('wecom', inertName, (id) => `<@${id.replace(/[^\w.@-]/g, '')}>`),
 };
 
 const comment = (s: string) => `<font color="comment">${s}</font>`;
@@ -53,6 +62,7 @@ function plainMarkup(colon: string): Markup {
     code: (s) => s,
     warn: (s) => s,
     link: (label, url) => `${label}${colon}${url}`,
+    owner: ownerMarkup(null, oneLine, (h) => h),
   };
 }
 
@@ -78,6 +88,7 @@ export function renderRobotMarkdown(
   if (message.note) head.push(message.note.tone === 'warn' ? m.warn(message.note.text) : comment(message.note.text));
   const tail: string[] = [];
   if (message.footnote) tail.push(comment(message.footnote));
+  if (message.exempted) tail.push(comment(message.exempted));
   tail.push(...message.links.map((l) => m.link(l.label, l.url)));
   const ids = robotMentions(mentions).inMarkdown;
   // Counted in the budget, and kept before any list line is.
@@ -89,7 +100,11 @@ export function renderRobotMarkdown(
 export function renderText(message: Message, maxBytes = TEXT_MAX_BYTES): string {
   const m = plainMarkup(message.colon);
   const head = [message.title, ...(message.note ? [message.note.text] : [])];
-  const tail = [...(message.footnote ? [message.footnote] : []), ...message.links.map((l) => m.link(l.label, l.url))];
+  const tail = [
+    ...(message.footnote ? [message.footnote] : []),
+    ...(message.exempted ? [message.exempted] : []),
+    ...message.links.map((l) => m.link(l.label, l.url)),
+  ];
   return fitted(
     message,
     head,
