@@ -149,7 +149,6 @@ describe('machine-readable results', () => {
 
   it('cuts the output at its budget, sized in UTF-16 as GitHub sizes outputs, and stays valid JSON', () => {
     const { judgement } = result(Array.from({ length: 100 }, (_, i) => key(`u${i}`, 100 + i)));
-    const stale = judgement.stale;
     const { json, included } = staleKeysJson(judgement, 4_000);
     expect(json.length * 2).toBeLessThanOrEqual(4_000);
     expect(json.length * 2).toBeGreaterThan(3_000);
