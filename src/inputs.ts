@@ -6,6 +6,7 @@ import { ORGANIZATIONAL_UNIT_ID } from './aws/organizations.js';
 import type { Partition } from './model.js';
 import type { Shard } from './run/accounts.js';
 import type { Policy } from './account/judge.js';
+import type { OwnerSettings } from './account/owners.js';
 import type { ScanMethodInput } from './account/inventory.js';
 import { apiBaseUrlProblem, type WecomApp } from './notifications/wecom/client.js';
 import type { WecomSettings } from './notifications/wecom/index.js';
@@ -29,6 +30,7 @@ export interface Config {
   roleSessionName: string;
   roleDurationSeconds: number;
   policy: Policy;
+  owners: OwnerSettings;
   scanMethod: ScanMethodInput;
   failOnStale: boolean;
   failOnIncomplete: boolean;
@@ -187,6 +189,7 @@ export function readConfig(read: InputReader): Config {
     roleSessionName,
     roleDurationSeconds,
     policy: { maxAgeDays, maxUnusedDays, warnDays, includeInactive, excludeUsers },
+    owners: readOwnerInputs(p),
     scanMethod,
     failOnStale,
     failOnIncomplete,
@@ -199,6 +202,24 @@ export function readConfig(read: InputReader): Config {
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
+
+/** IAM tag keys: up to 128 characters of letters, digits, spaces and _.:/=+-@. */
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+
+function readOwnerInputs(p: Parser): OwnerSettings {
+  const ownerTag = p.matching('owner-tag', 'owner', TAG_KEY, 'an IAM tag key (letters, digits, spaces and _.:/=+-@)');
+  const tagPrefix = p.raw('tag-prefix') || 'iam-stale-keys:';
+  if (!TAG_KEY.test(`${tagPrefix}exempt-reason`)) {
+    p.matching(
+      'tag-prefix',
+      tagPrefix,
+      /^$/,
+      'the start of an IAM tag key (letters, digits, spaces and _.:/=+-@, at most 115 characters)',
+    );
+  }
+  const maxExemptionDays = p.wholeNumber('max-exemption-days', 90, 0, 3650, 'days');
+  return { ownerTag, tagPrefix, maxExemptionDays };
+}
 const MEMBER_ROLE = /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 
 function readAccountsInputs(p: Parser, problems: string[]): AccountsConfig | null {
