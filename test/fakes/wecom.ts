@@ -417,7 +417,6 @@ function tooLong(msgtype: string, limit: number, ip: string): Answer {
   return wecomError(40058, ip, `${msgtype}.content exceed max length ${limit}. invalid Request Parameter`);
 }
 
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
