@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readUserTags } from '../../src/account/tags.js';
 import { isAccessDenied } from '../../src/aws/errors.js';
 import { createIam, type IamApi, type IamClientOptions } from '../../src/aws/iam.js';
+import { measureUserTags } from '../../bench/user-tags.js';
 import { demoAccount } from '../fakes/demo-account.js';
 import {
   credentialReportCsv,
@@ -320,4 +321,31 @@ describe('updateAccessKey', () => {
     expect(requested(fake, 'UpdateAccessKey').map((r) => r.status)).toEqual([400, 500, 200]);
     expect(fake.keyUpdates).toHaveLength(1);
   }, 30_000); // The SDK's own backoff.
+});
+
+describe('the benchmark of tags', () => {
+  it('counts both ways for each account and checks every tag read', async () => {
+    vi.stubEnv('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+    const rows = await measureUserTags({
+      scenarios: [
+        { users: 20, flagged: 2 },
+        { users: 2_500, flagged: 40 },
+      ],
+      latencyMs: 0,
+      seed: 1,
+      now,
+    });
+    expect(
+      rows.map((t) => [
+        t.chosen,
+        t.listUserTags.requests,
+        t.accountDetails.requests,
+        t.listUserTags.exact,
+        t.accountDetails.exact,
+      ]),
+    ).toEqual([
+      ['account-details', 2, 1, true, true],
+      ['account-details', 40, 3, true, true],
+    ]);
+  });
 });
