@@ -1,5 +1,6 @@
 /** The flags of `npm run bench` and their defaults. */
 import type { OrganizationBenchOptions } from './organization.js';
+import { TAG_SCENARIOS, type TagScenario } from './user-tags.js';
 import { parseArgs } from 'node:util';
 import type { Policy } from '../src/account/judge.js';
 
@@ -26,6 +27,8 @@ export interface BenchOptions {
   parseUsers: number;
   /** Start-up runs (the median is reported). */
   startupRuns: number;
+  /** Accounts whose flagged users' tags are read each way; empty = skipped (`--tag-scenarios none`). */
+  tagScenarios: TagScenario[];
   /** The organisation scenario; `undefined` = skipped (`--org-accounts 0`). */
   organization: OrganizationBenchOptions | undefined;
   /** Where the Markdown report goes; `undefined` = nowhere (`--out -`). */
@@ -51,12 +54,27 @@ export const USAGE = `npm run bench -- [flags]
   --org-accounts 1000      accounts of the organisation scenario (0 skips it)
   --org-users 200          users of each of its accounts
   --org-report-ms 2000     how long each account's credential report takes to generate
+  --tag-scenarios 20/2,10000/50,10000/3000,50000/20000
+                           accounts (USERS/FLAGGED) whose flagged users' tags are read each way ('none' skips)
   --out docs/benchmarks.md where the report is written ('-' for nowhere)`;
 
 function positiveInt(name: string, value: string, min = 1): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got "${value}".`);
   return n;
+}
+
+export function parseTagScenarios(value: string): TagScenario[] {
+  if (value.trim() === 'none') return [];
+  return value.split(',').map((item) => {
+    const m = /^(\d+)\/(\d+)$/.exec(item.trim());
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[2]) > Number(m[1])) {
+      throw new Error(
+        `--tag-scenarios must be USERS/FLAGGED pairs with 1 ≤ FLAGGED ≤ USERS, such as 10000/50, got "${item}".`,
+      );
+    }
+    return { users: Number(m[1]), flagged: Number(m[2]) };
+  });
 }
 
 export function parseThrottle(value: string): Throttle {
@@ -91,6 +109,7 @@ export function readOptions(argv: string[]): BenchOptions {
       'org-accounts': { type: 'string', default: '1000' },
       'org-users': { type: 'string', default: '200' },
       'org-report-ms': { type: 'string', default: '2000' },
+      'tag-scenarios': { type: 'string', default: TAG_SCENARIOS.map((t) => `${t.users}/${t.flagged}`).join(',') },
       out: { type: 'string', default: 'docs/benchmarks.md' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -116,6 +135,7 @@ export function readOptions(argv: string[]): BenchOptions {
     seed: positiveInt('seed', values.seed, 0),
     parseUsers: positiveInt('parse-users', values['parse-users']),
     startupRuns: positiveInt('startup-runs', values['startup-runs']),
+    tagScenarios: parseTagScenarios(values['tag-scenarios']),
     organization:
       positiveInt('org-accounts', values['org-accounts'], 0) > 0
         ? {

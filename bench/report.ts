@@ -3,6 +3,7 @@ import { count, duration, gigabytes, median, megabytes, ratio, table, verdict, t
 import { BENCH_NOW, type Throttle } from './options.js';
 import { reportBound, speedup, summarize, type BenchResults } from './results.js';
 import type { ScanRow } from './scans.js';
+import { modelled, type TagRow } from './user-tags.js';
 import { evaluate } from './targets.js';
 
 const throttleText = (t: Throttle | undefined): string =>
@@ -162,6 +163,52 @@ function trackingLookups(r: BenchResults): string {
   ].join('\n\n');
 }
 
+export function userTags(r: BenchResults): string {
+  const found = (t: TagRow) =>
+    t.listUserTags.exact && t.accountDetails.exact
+      ? 'exact'
+      : `**${[t.listUserTags.exact ? '' : 'ListUserTags', t.accountDetails.exact ? '' : 'GetAccountAuthorizationDetails'].filter(Boolean).join(' and ')} wrong**`;
+  const chosen = (t: TagRow) => (t.chosen === 'account-details' ? t.accountDetails : t.listUserTags);
+  return [
+    'Reading the tags (owners, exemptions) of the S users with a stale key, each way, against the fake IAM ' +
+      `(${r.options.latencyMs} ms a request, pages of up to 1,000; about half of the users tagged): one \`ListUserTags\` ` +
+      'a flagged user, 8 at a time, or the `GetAccountAuthorizationDetails` (`Filter=User`) pages of the whole ' +
+      'account, one after another. `readUserTags` (src/account/tags.ts) takes the way that makes fewer requests by the ' +
+      'user count the inventory already has: S against ⌈users / 1,000⌉, ties to `ListUserTags`. **With tags** is the ' +
+      "scan's 3 + S plus the chosen way's requests. Times are `readUserTags` through the SDK client in the harness " +
+      'process, not in a child under Node 24. The fake answers a page of 1,000 users after the same latency as any ' +
+      'request; how much longer IAM takes over a large page is not measured here.',
+    table(
+      [
+        'users',
+        'S',
+        '3 + S without tags',
+        'ListUserTags',
+        'time',
+        'GetAccountAuthorizationDetails',
+        'time',
+        'chosen',
+        'with tags',
+        'found',
+      ],
+      r.userTags.map((t) => [
+        count(t.users),
+        count(t.flagged),
+        count(3 + t.flagged),
+        `${count(t.listUserTags.requests)} (${count(modelled(t).listUserTags)})`,
+        duration(t.listUserTags.wallMs),
+        `${count(t.accountDetails.requests)} (${count(modelled(t).accountDetails)})`,
+        duration(t.accountDetails.wallMs),
+        t.chosen === 'account-details' ? '`GetAccountAuthorizationDetails`' : '`ListUserTags`',
+        count(3 + t.flagged + chosen(t).requests),
+        found(t),
+      ]),
+      ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'left'],
+    ),
+    'Requests are as the fake counted them, with the model `readUserTags` chooses by in brackets.',
+  ].join('\n\n');
+}
+
 export function renderReport(r: BenchResults): string {
   const sections = [
     '# Benchmarks',
@@ -185,6 +232,7 @@ export function renderReport(r: BenchResults): string {
     ...(r.organization ? ['## An organisation from one job', organization(r)] : []),
     '## Finding and keeping the tracking issues',
     trackingLookups(r),
+    ...(r.userTags.length ? ['## Tags of flagged users', userTags(r)] : []),
     howToRead(r),
   ];
   return `${sections.join('\n\n')}\n`;
@@ -232,6 +280,6 @@ function howToRead(r: BenchResults): string {
 - **Reproduce** with the command above (\`npm run bench\` is \`npm run build\`, then
   \`tsx bench/run.ts\`). The accounts and the instant they are judged at are fixed, so request counts,
   S and the stale keys are the same on every machine; times follow the latency.
-  \`npm run bench -- --help\` lists the flags; \`--sizes 100,1000 --throttle-users 0\` is a quick run
-  (about a minute).`;
+  \`npm run bench -- --help\` lists the flags; \`--sizes 100,1000 --throttle-users 0 --tag-scenarios none\` is
+  a quick run (about a minute).`;
 }

@@ -2,6 +2,7 @@
 import type { StartupRun } from './bundle.js';
 import type { OrganizationRow } from './organization.js';
 import type { LookupRow } from './tracking-lookups.js';
+import type { TagRow } from './user-tags.js';
 import { median } from './format.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
@@ -38,6 +39,8 @@ export interface BenchResults {
   organization: OrganizationRow | undefined;
   /** GitHub requests to find and keep the tracking issues, by accounts in the repository. */
   trackingLookups: LookupRow[];
+  /** Reading the flagged users' tags each way, by account; empty when skipped. */
+  userTags: TagRow[];
 }
 
 export interface RunsSummary {

@@ -13,6 +13,7 @@ import { count, duration, megabytes } from './format.js';
 import { measureLargeReport } from './large-report.js';
 import { measureOrganization } from './organization.js';
 import { measureTrackingLookups } from './tracking-lookups.js';
+import { measureUserTags } from './user-tags.js';
 import { describeMachine } from './machine.js';
 import { BENCH_NOW, commandLine, readOptions, type BenchOptions } from './options.js';
 import { renderReport } from './report.js';
@@ -79,6 +80,17 @@ async function main(): Promise<void> {
     progress(
       `tracking-issue lookups: ${trackingLookups.map((l) => `${count(l.accounts)} accounts: ${l.matrixJob} a job, ${l.organisationRun} an organisation run`).join('; ')}`,
     );
+    const userTags = await measureUserTags({
+      scenarios: o.tagScenarios,
+      latencyMs: o.latencyMs,
+      seed: o.seed,
+      now: BENCH_NOW,
+    });
+    for (const t of userTags) {
+      progress(
+        `tags of ${count(t.flagged)} of ${count(t.users)} users: ListUserTags ${count(t.listUserTags.requests)} requests in ${duration(t.listUserTags.wallMs)}, GetAccountAuthorizationDetails ${count(t.accountDetails.requests)} in ${duration(t.accountDetails.wallMs)}; chosen ${t.chosen}`,
+      );
+    }
     if (organization) {
       progress(
         `organisation of ${count(organization.options.accounts)} accounts: ${duration(organization.wallMs)}, ${megabytes(organization.peakRssBytes)}, ${count(organization.iam)} IAM requests (bound ${count(organization.iamBound)}), ${organization.problems.join(', ') || 'exact'}`,
@@ -100,6 +112,7 @@ async function main(): Promise<void> {
       startup,
       organization,
       trackingLookups,
+      userTags,
     });
     console.log(report);
     if (o.out) {

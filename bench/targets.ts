@@ -2,6 +2,7 @@
 import { count, duration, median, megabytes, ratio } from './format.js';
 import { reportBound, scanOf, speedup, summarize, type BenchResults } from './results.js';
 import type { ScanRow } from './scans.js';
+import type { TagRow } from './user-tags.js';
 
 export interface Target {
   goal: string;
@@ -64,7 +65,27 @@ export function evaluate(r: BenchResults): Target[] {
     },
     ...organizationTargets(r),
     ...trackingTargets(r),
+    tagTarget(r),
   ];
+}
+
+/** The way chosen by the user count is the cheaper one as measured, and both ways read every tag. */
+function tagTarget(r: BenchResults): Target {
+  const rows = r.userTags;
+  const chosen = (t: TagRow) => (t.chosen === 'account-details' ? t.accountDetails : t.listUserTags);
+  const other = (t: TagRow) => (t.chosen === 'account-details' ? t.listUserTags : t.accountDetails);
+  return {
+    goal: 'Tags of flagged users: the way chosen by the user count makes no more requests than the other, and both read every tag',
+    measured:
+      rows
+        .map(
+          (t) => `${count(t.flagged)} of ${count(t.users)}: ${count(chosen(t).requests)} ≤ ${count(other(t).requests)}`,
+        )
+        .join(', ') || 'not run',
+    pass: rows.length
+      ? rows.every((t) => chosen(t).requests <= other(t).requests && t.listUserTags.exact && t.accountDetails.exact)
+      : undefined,
+  };
 }
 
 function trackingTargets(r: BenchResults): Target[] {

@@ -44,7 +44,8 @@ export interface InventoryDeps {
   roleDurationSeconds?: number | null;
 }
 
-const DEFAULT_CONCURRENCY = 8;
+/** Concurrent IAM calls for per-user work, unless told otherwise. */
+export const DEFAULT_CONCURRENCY = 8;
 const DEFAULT_REPORT_TIMEOUT_MS = 120_000;
 const DEFAULT_FIRST_POLL_MS = 500;
 /** The organisation mode's first pause: see `reportPause`. */

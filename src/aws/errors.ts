@@ -81,6 +81,8 @@ export function isTransient(err: unknown): boolean {
 export interface FailureContext {
   /** The role's session length, when a role was assumed; `null` when credentials came from the environment. */
   roleDurationSeconds?: number | null;
+  /** The permission the failed call needs (`iam:UpdateAccessKey`): a denial then says to grant it. */
+  permission?: string;
 }
 
 /**
@@ -104,7 +106,10 @@ export function describeAwsFailure(err: unknown, step: string, context: FailureC
     return `${what}: the AWS session expired before the scan finished (${said}). ${fix}`;
   }
   if (isAccessDenied(err)) {
-    return `${what}: access denied (${said}). Allow the action it names in the role's policy.`;
+    const grant = context.permission
+      ? `Grant ${context.permission} in the role's policy.`
+      : "Allow the action it names in the role's policy.";
+    return `${what}: access denied (${said}). ${grant}`;
   }
   if (err instanceof CutAnswerError) {
     return `${what}: ${sdkMessage(err)}${tries}. Run the job again; if it repeats, a proxy may be cutting large answers.`;

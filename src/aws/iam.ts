@@ -11,15 +11,18 @@ import {
   type GetCredentialReportCommandOutput,
   IAMClient,
   ListAccountAliasesCommand,
+  paginateGetAccountAuthorizationDetails,
   paginateListAccessKeys,
   paginateListUsers,
+  paginateListUserTags,
+  UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import type { AwsCredentialSource } from './credentials.js';
 import { text } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
 import type { DeserializeMiddleware } from '@smithy/types';
 import type { KeyStatus, Partition } from '../model.js';
-import { awsErrorCode, CutAnswerError } from './errors.js';
+import { awsErrorCode, CutAnswerError, describeAwsFailure } from './errors.js';
 import { AWS_HTTP_TIMEOUTS, awsRequestHandler, type AwsHttpTimeouts } from './http.js';
 
 export type ReportState = 'STARTED' | 'INPROGRESS' | 'COMPLETE';
@@ -37,6 +40,18 @@ export interface LastUse {
   region: string | null;
 }
 
+/** One IAM tag, its key as IAM gives it (IAM keeps the case it was written in). */
+export interface IamTag {
+  key: string;
+  value: string;
+}
+
+/** One user of `GetAccountAuthorizationDetails`, with its tags. */
+export interface UserWithTags {
+  user: string;
+  tags: IamTag[];
+}
+
 export interface IamApi {
   generateCredentialReport(): Promise<ReportState>;
   getCredentialReport(): Promise<{ csv: string; generatedAt: Date | null }>;
@@ -46,6 +61,23 @@ export interface IamApi {
   getAccessKeyLastUsed(accessKeyId: string): Promise<LastUse>;
   listAccountAliases(): Promise<string[]>;
   rootAccessKeysPresent(): Promise<boolean>;
+  /**
+   * `ListUserTags`, every page. A user has at most 50 tags, so one request of `MaxItems` 100 reads
+   * them all. Throws the SDK's `NoSuchEntityException` for a user that does not exist.
+   */
+  listUserTags(user: string): Promise<IamTag[]>;
+  /**
+   * Every IAM user of the account with its tags: `GetAccountAuthorizationDetails` with
+   * `Filter=User`, page after page (`MaxItems` 1,000), each page's users yielded as it arrives. A
+   * failing page throws from the iteration, after the earlier pages' users were yielded.
+   */
+  userDetailsWithTags(): AsyncIterable<UserWithTags>;
+  /**
+   * `UpdateAccessKey`: sets one key of `user` to `status`. Idempotent, so the SDK's retries are
+   * safe. Throws an `Error` that says which key, what AWS said and what to do (a denial names
+   * `iam:UpdateAccessKey`), with the SDK's error as its `cause`.
+   */
+  updateAccessKey(user: string, accessKeyId: string, status: KeyStatus): Promise<void>;
   /** Closes the client's connections; a run over many accounts makes one client each. */
   close(): void;
 }
@@ -61,6 +93,12 @@ export const USER_AGENT = 'iam-stale-keys';
 
 /** Total tries of one IAM request, the first included: throttling, 5xx, time-outs and cut answers. */
 export const IAM_MAX_ATTEMPTS = 10;
+
+/** IAM's largest page (`MaxItems`) for the listings and `GetAccountAuthorizationDetails`. */
+export const IAM_MAX_PAGE_SIZE = 1000;
+
+/** `MaxItems` of `ListUserTags`: twice the 50 tags a user may have, so one page always holds them. */
+export const USER_TAGS_PAGE_SIZE = 100;
 
 export interface IamClientOptions {
   timeouts?: AwsHttpTimeouts;
@@ -82,7 +120,7 @@ export function createIam(
     requestHandler: awsRequestHandler(options.timeouts ?? AWS_HTTP_TIMEOUTS),
     customUserAgent: USER_AGENT,
   });
-  const pageSize = 1000;
+  const pageSize = IAM_MAX_PAGE_SIZE;
 
   return {
     async generateCredentialReport() {
@@ -153,6 +191,33 @@ export function createIam(
       return (out.SummaryMap?.AccountAccessKeysPresent ?? 0) > 0;
     },
 
+    async listUserTags(user) {
+      const tags: IamTag[] = [];
+      for await (const page of paginateListUserTags({ client, pageSize: USER_TAGS_PAGE_SIZE }, { UserName: user })) {
+        tags.push(...tagList(page.Tags));
+      }
+      return tags;
+    },
+
+    async *userDetailsWithTags() {
+      const pages = paginateGetAccountAuthorizationDetails({ client, pageSize }, { Filter: ['User'] });
+      for await (const page of pages) {
+        for (const detail of page.UserDetailList ?? []) {
+          if (!detail.UserName) continue;
+          yield { user: detail.UserName, tags: tagList(detail.Tags) };
+        }
+      }
+    },
+
+    async updateAccessKey(user, accessKeyId, status) {
+      try {
+        await client.send(new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: accessKeyId, Status: status }));
+      } catch (err) {
+        const step = `setting access key ${accessKeyId} of user ${user} to ${status}`;
+        throw new Error(describeAwsFailure(err, step, { permission: 'iam:UpdateAccessKey' }), { cause: err });
+      }
+    },
+
     close() {
       client.destroy();
     },
@@ -205,6 +270,10 @@ function takeReportContent(command: GetCredentialReportCommand): { value: string
 /** Whether the XML closes its root element, as a whole answer does. Looks only at the end. */
 function endsWithRoot(xml: string): boolean {
   return /<\/GetCredentialReportResponse>\s*$/.test(xml.slice(-200));
+}
+
+function tagList(tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined): IamTag[] {
+  return (tags ?? []).flatMap((tag) => (tag.Key === undefined ? [] : [{ key: tag.Key, value: tag.Value ?? '' }]));
 }
 
 function notApplicable(value: string | undefined): string | null {

@@ -42,6 +42,12 @@ export interface FakeKey {
   lastUsed?: FakeKeyLastUsed;
 }
 
+/** One IAM tag. IAM keeps a key's case as written. */
+export interface FakeTag {
+  key: string;
+  value: string;
+}
+
 export interface FakeUser {
   name: string;
   /** Default: the oldest key's creation time, else 2020-01-01. */
@@ -49,6 +55,8 @@ export interface FakeUser {
   /** Default '/'. */
   path?: string;
   keys: FakeKey[];
+  /** Served by ListUserTags and GetAccountAuthorizationDetails, in this order. Default none. */
+  tags?: FakeTag[];
 }
 
 export interface FakeRootKey {
@@ -188,8 +196,13 @@ export interface FakeAwsOptions {
   throttle?: { rate: number; burst: number };
   /** Latency in ms added before every IAM and Organizations answer. Default 0. */
   latencyMs?: number;
-  /** Page size cap for ListUsers / ListAccessKeys (MaxItems wins if smaller). Default 100. */
+  /** Page size cap for ListUsers / ListAccessKeys / ListUserTags (MaxItems wins if smaller). Default 100. */
   pageSize?: number;
+  /**
+   * Page size cap for GetAccountAuthorizationDetails (MaxItems wins if smaller), for an IAM that
+   * answers fewer than MaxItems, as its documentation allows. Default: `pageSize`.
+   */
+  authorizationDetailsPageSize?: number;
   /** Every truncated page is one item shorter than the page size (as IAM sometimes does). */
   shortPages?: boolean;
   /** STS: the `aud` the web identity token must carry; mismatch → InvalidIdentityToken. Default: any. */
@@ -232,6 +245,18 @@ export interface IssuedCredentials {
   sessionToken: string;
 }
 
+/** One UpdateAccessKey that changed (or confirmed) a key's status. */
+export interface FakeKeyUpdate {
+  account: string;
+  user: string;
+  accessKeyId: string;
+  status: 'Active' | 'Inactive';
+  /** The status before the call. */
+  was: 'Active' | 'Inactive';
+  /** Date.now() when answered. */
+  at: number;
+}
+
 /** A role session STS handed out. */
 export interface FakeSession {
   accessKeyId: string;
@@ -257,6 +282,8 @@ export interface FakeAws {
   issuedCredentials: IssuedCredentials[];
   /** Every session handed out, in order. */
   sessions: FakeSession[];
+  /** Every successful UpdateAccessKey, in order (the key's status in `accounts` is changed too). */
+  keyUpdates: FakeKeyUpdate[];
   /** The hub: live, mutable state; reassigning it is fine too. */
   account: FakeAccount;
   /** Every account, the hub first: live (accounts may be pushed or changed). */
@@ -293,6 +320,9 @@ const IAM_ACTIONS = new Set([
   'GetCredentialReport',
   'ListAccountAliases',
   'GetAccountSummary',
+  'ListUserTags',
+  'GetAccountAuthorizationDetails',
+  'UpdateAccessKey',
 ]);
 const STS_ACTIONS = new Set(['AssumeRole', 'AssumeRoleWithWebIdentity', 'GetCallerIdentity']);
 const ORGANIZATIONS_TARGET = 'AWSOrganizationsV20161128';
@@ -606,6 +636,9 @@ function mulberry32(seed: number): () => number {
  * boundary is counted (for maxAgeDays >= 2). `staleKeyIds` = active keys whose
  * age in whole UTC days (floor((now - created) / 1 day)) is >= maxAgeDays, in
  * account order (users in order, each user's keys in creation order).
+ *
+ * About `taggedRatio` (default 0) of users carry tags: an `owner` (an email address) and a `team`.
+ * They are drawn from a stream of their own, so the users and keys are the same with or without.
  */
 export function seedAccount(opts: {
   users: number;
@@ -614,11 +647,15 @@ export function seedAccount(opts: {
   staleRatio?: number;
   accountId?: string;
   seed?: number;
+  taggedRatio?: number;
 }): { account: FakeAccount; staleKeyIds: string[] } {
   const { users: userCount, now } = opts;
   const maxAgeDays = opts.maxAgeDays ?? 90;
   const staleRatio = opts.staleRatio ?? 0.05;
   const rand = mulberry32(opts.seed ?? 1);
+  const tagRand = mulberry32((opts.seed ?? 1) ^ 0x5eed7a95);
+  const taggedRatio = opts.taggedRatio ?? 0;
+  const teams = ['payments', 'platform', 'data', 'web', 'mobile'] as const;
   const nowMs = now.getTime();
   const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
@@ -662,12 +699,20 @@ export function seedAccount(opts: {
       if (key.status === 'Active' && ageDays >= maxAgeDays) staleKeyIds.push(key.id);
     }
     const oldest = toDate(sortedKeys[0]!.created).getTime();
-    users.push({
+    const user: FakeUser = {
       name: `${pick(prefixes)}-${String(u).padStart(width, '0')}`,
       path: '/',
       created: iso(oldest - int(0, 30) * DAY_MS),
       keys: sortedKeys,
-    });
+    };
+    if (taggedRatio > 0 && tagRand() < taggedRatio) {
+      const team = teams[Math.floor(tagRand() * teams.length)]!;
+      user.tags = [
+        { key: 'owner', value: `${team}-${String(u).padStart(width, '0')}@example.com` },
+        { key: 'team', value: team },
+      ];
+    }
+    users.push(user);
   }
   return { account: { accountId: opts.accountId ?? '111111111111', users }, staleKeyIds };
 }
@@ -865,6 +910,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
   );
   const deny = new Set(options.deny ?? []);
   const pageSizeCap = options.pageSize ?? 100;
+  const keyUpdates: FakeKeyUpdate[] = [];
 
   // -- accounts ------------------------------------------------------------------
 
@@ -1081,8 +1127,8 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
   // -- paging -------------------------------------------------------------------
 
   /** One page of `items` from the marker; honours MaxItems, the page size cap and shortPages. */
-  function page<T>(kind: string, items: readonly T[], params: Record<string, string>) {
-    let size = pageSizeCap;
+  function page<T>(kind: string, items: readonly T[], params: Record<string, string>, cap = pageSizeCap) {
+    let size = cap;
     if (params.MaxItems !== undefined) {
       const maxItems = Number(params.MaxItems);
       if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) {
@@ -1133,7 +1179,25 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
 
   // -- actions --------------------------------------------------------------------
 
-  type Handler = (params: Record<string, string>, auth: SigV4 | undefined, ctx: AccountContext) => string;
+  /** The answer's `<ActionResult>` content, or `null` for an action that answers without one (UpdateAccessKey). */
+  type Handler = (params: Record<string, string>, auth: SigV4 | undefined, ctx: AccountContext) => string | null;
+
+  const tagsXml = (tags: readonly FakeTag[]): string =>
+    members(tags.map((t) => tag('Key', t.key) + tag('Value', t.value)));
+
+  const notNull = (field: string): ApiError =>
+    new ApiError(
+      'ValidationError',
+      `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
+    );
+
+  /** The user a request names, else the signed-in IAM user (as IAM does); only a user's own key has one. */
+  function namedOrCaller(params: Record<string, string>, auth: SigV4 | undefined, ctx: AccountContext): string {
+    if (params.UserName) return params.UserName;
+    const owned = auth ? getIndex(ctx).byKeyId.get(auth.accessKeyId) : undefined;
+    if (!owned) throw new ApiError('ValidationError', 'Must specify userName when calling with non-User credentials');
+    return owned.user.name;
+  }
 
   const iam: Record<string, Handler> = {
     ListUsers(params, _auth, ctx) {
@@ -1154,15 +1218,8 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     },
 
     ListAccessKeys(params, auth, ctx) {
-      const name = params.UserName;
-      if (!name) {
-        // IAM falls back to the calling user; only a signed-in IAM user has one.
-        const owned = auth ? getIndex(ctx).byKeyId.get(auth.accessKeyId) : undefined;
-        if (!owned)
-          throw new ApiError('ValidationError', 'Must specify userName when calling with non-User credentials');
-        params = { ...params, UserName: owned.user.name };
-      }
-      const userName = params.UserName!;
+      // IAM falls back to the calling user; only a signed-in IAM user has one.
+      const userName = namedOrCaller(params, auth, ctx);
       const user = findUser(ctx, userName);
       if (!user) throw new ApiError('NoSuchEntity', `The user with name ${userName} cannot be found.`);
       const p = page(`keys/${userName}`, keysByCreation(user.keys), params);
@@ -1228,6 +1285,81 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       return (
         node('AccountAliases', members(account.alias ? [xmlEscape(account.alias)] : [])) + tag('IsTruncated', 'false')
       );
+    },
+
+    ListUserTags(params, _auth, ctx) {
+      const userName = params.UserName;
+      if (!userName) throw notNull('userName');
+      const user = findUser(ctx, userName);
+      if (!user) throw new ApiError('NoSuchEntity', `The user with name ${userName} cannot be found.`);
+      const p = page(`tags/${userName}`, user.tags ?? [], params);
+      return node('Tags', tagsXml(p.items)) + p.xml;
+    },
+
+    GetAccountAuthorizationDetails(params, _auth, ctx) {
+      const account = ctx.account;
+      const filters = Object.entries(params)
+        .filter(([name]) => /^Filter\.member\.\d+$/.test(name))
+        .map(([, value]) => value);
+      const types = ['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'];
+      if (filters.some((f) => !types.includes(f))) {
+        throw new ApiError(
+          'ValidationError',
+          `1 validation error detected: Value '[${filters.join(', ')}]' at 'filter' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [${types.join(', ')}]]`,
+        );
+      }
+      // The fake's accounts have users only: any other filter lists nothing.
+      const users = filters.length === 0 || filters.includes('User') ? getIndex(ctx, !params.Marker).sorted : [];
+      const p = page('details', users, params, options.authorizationDetailsPageSize ?? pageSizeCap);
+      const list = p.items.map(
+        (u) =>
+          tag('Path', u.path ?? '/') +
+          tag('UserName', u.name) +
+          tag('UserId', stableId('AIDA', `${account.accountId}/${u.name}`)) +
+          tag('Arn', userArn(account, u)) +
+          tag('CreateDate', xmlTime(userCreated(u))) +
+          node('GroupList', '') +
+          node('AttachedManagedPolicies', '') +
+          (u.tags?.length ? node('Tags', tagsXml(u.tags)) : ''),
+      );
+      return (
+        node('UserDetailList', members(list)) +
+        node('GroupDetailList', '') +
+        node('RoleDetailList', '') +
+        node('Policies', '') +
+        p.xml
+      );
+    },
+
+    UpdateAccessKey(params, auth, ctx) {
+      const id = params.AccessKeyId;
+      if (!id) throw notNull('accessKeyId');
+      const status = params.Status;
+      if (!status) throw notNull('status');
+      if (status !== 'Active' && status !== 'Inactive') {
+        throw new ApiError(
+          'ValidationError',
+          `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`,
+        );
+      }
+      const userName = namedOrCaller(params, auth, ctx);
+      const user = findUser(ctx, userName);
+      if (!user) throw new ApiError('NoSuchEntity', `The user with name ${userName} cannot be found.`);
+      const found = findKey(ctx, id);
+      if (!found || found.user !== user) {
+        throw new ApiError('NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
+      }
+      const was = found.key.status;
+      found.key.status = status;
+      keyUpdates.push({
+        account: ctx.account.accountId,
+        user: user.name,
+        accessKeyId: id,
+        status,
+        was,
+        at: Date.now(),
+      });
+      return null;
     },
 
     GetAccountSummary(_params, _auth, { account }) {
@@ -1655,7 +1787,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       const result = dispatch(service, action, params, auth, contextOf(account));
       body =
         `<${action}Response xmlns="${ns}">` +
-        node(`${action}Result`, result) +
+        (result === null ? '' : node(`${action}Result`, result)) +
         node('ResponseMetadata', tag('RequestId', requestId)) +
         `</${action}Response>`;
     } catch (err) {
@@ -1768,6 +1900,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     },
     issuedCredentials,
     sessions: sessionList,
+    keyUpdates,
     get account() {
       return hub();
     },

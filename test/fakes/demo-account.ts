@@ -19,6 +19,10 @@ export function demoAccount(now = new Date()): FakeAccount {
         keys: [
           { id: 'AKIAIOSFODNN7ALICE01', status: 'Active', created: ago(213), lastUsed: used(1, 's3', 'us-east-1') },
         ],
+        tags: [
+          { key: 'owner', value: 'alice@example.com' },
+          { key: 'team', value: 'web' },
+        ],
       },
       // Fresh.
       {
@@ -39,7 +43,7 @@ export function demoAccount(now = new Date()): FakeAccount {
           },
         ],
       },
-      // Stale: 120 days old and never used.
+      // Stale: 120 days old and never used. No tags: no owner.
       { name: 'deploy-bot', keys: [{ id: 'AKIAIOSFODNN7DEPLOY1', status: 'Active', created: ago(120) }] },
       // Inactive and old: reported only with include-inactive.
       {
@@ -65,6 +69,8 @@ export function demoAccount(now = new Date()): FakeAccount {
           },
           { id: 'AKIAIOSFODNN7PAYNEW1', status: 'Active', created: ago(2), lastUsed: used(0, 'dynamodb', 'us-west-2') },
         ],
+        // The key as someone typed it: IAM keeps its case.
+        tags: [{ key: 'Owner', value: 'payments-team@example.com' }],
       },
       // No keys at all (console user).
       { name: 'frank', keys: [] },

@@ -589,6 +589,88 @@ describe('errors and retries', () => {
   });
 });
 
+describe('tags and key status', () => {
+  const post = (fake: FakeAws, body: string, key = 'AKIDRAW') =>
+    fetch(fake.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `AWS4-HMAC-SHA256 Credential=${key}/20261121/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00`,
+      },
+      body: `Version=2010-05-08&${body}`,
+    });
+
+  it("answers ListUserTags, GetAccountAuthorizationDetails and UpdateAccessKey in IAM's XML", async () => {
+    const account = smallAccount();
+    account.users[0]!.tags = [{ key: 'Owner', value: 'a&b@example.com' }];
+    const fake = await fakeAws({ account });
+
+    const tags = await (await post(fake, 'Action=ListUserTags&UserName=alice')).text();
+    expect(tags).toContain(
+      '<ListUserTagsResult><Tags><member><Key>Owner</Key><Value>a&amp;b@example.com</Value></member></Tags><IsTruncated>false</IsTruncated></ListUserTagsResult>',
+    );
+
+    const details = await (
+      await post(fake, 'Action=GetAccountAuthorizationDetails&Filter.member.1=User&MaxItems=2')
+    ).text();
+    expect(details).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<GetAccountAuthorizationDetailsResponse xmlns="https:\/\/iam.amazonaws.com\/doc\/2010-05-08\/"><GetAccountAuthorizationDetailsResult><UserDetailList><member><Path>\/<\/Path><UserName>alice<\/UserName><UserId>AIDA\w{17}<\/UserId><Arn>arn:aws:iam::111111111111:user\/alice<\/Arn><CreateDate>2023-06-01T08:00:00Z<\/CreateDate><GroupList><\/GroupList><AttachedManagedPolicies><\/AttachedManagedPolicies><Tags><member><Key>Owner<\/Key><Value>a&amp;b@example.com<\/Value><\/member><\/Tags><\/member><member><Path>\/engineering\/<\/Path><UserName>bob<\/UserName>.*?<AttachedManagedPolicies><\/AttachedManagedPolicies><\/member><\/UserDetailList><GroupDetailList><\/GroupDetailList><RoleDetailList><\/RoleDetailList><Policies><\/Policies><IsTruncated>true<\/IsTruncated><Marker>[^<]+<\/Marker><\/GetAccountAuthorizationDetailsResult>/,
+    );
+    const roles = await (await post(fake, 'Action=GetAccountAuthorizationDetails&Filter.member.1=Role')).text();
+    expect(roles).toContain('<UserDetailList></UserDetailList>');
+
+    const update = await post(
+      fake,
+      'Action=UpdateAccessKey&UserName=carol&AccessKeyId=AKIAEXAMPLECAROL0001&Status=Inactive',
+    );
+    expect(update.status).toBe(200);
+    expect(await update.text()).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<UpdateAccessKeyResponse xmlns="https:\/\/iam.amazonaws.com\/doc\/2010-05-08\/"><ResponseMetadata><RequestId>[0-9a-f-]{36}<\/RequestId><\/ResponseMetadata><\/UpdateAccessKeyResponse>\n$/,
+    );
+    expect(fake.account.users[2]!.keys[0]!.status).toBe('Inactive');
+  });
+
+  it('refuses what IAM refuses: unknown users and keys, a bad status or filter, no user for a role', async () => {
+    const fake = await fakeAws();
+    const refused = async (body: string, key?: string) => {
+      const answer = await post(fake, body, key);
+      const xml = await answer.text();
+      const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1]?.replace(/&apos;/g, "'");
+      return [answer.status, /<Code>(\w+)<\/Code>/.exec(xml)?.[1], message];
+    };
+    expect(await refused('Action=ListUserTags&UserName=nobody')).toEqual([
+      404,
+      'NoSuchEntity',
+      'The user with name nobody cannot be found.',
+    ]);
+    expect(
+      await refused('Action=UpdateAccessKey&UserName=bob&AccessKeyId=AKIAEXAMPLECAROL0001&Status=Inactive'),
+    ).toEqual([404, 'NoSuchEntity', 'The Access Key with id AKIAEXAMPLECAROL0001 cannot be found.']);
+    expect(await refused('Action=UpdateAccessKey&UserName=carol&AccessKeyId=AKIAEXAMPLECAROL0001&Status=Off')).toEqual([
+      400,
+      'ValidationError',
+      "1 validation error detected: Value 'Off' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]",
+    ]);
+    expect(await refused('Action=UpdateAccessKey&AccessKeyId=AKIAEXAMPLECAROL0001&Status=Inactive')).toEqual([
+      400,
+      'ValidationError',
+      'Must specify userName when calling with non-User credentials',
+    ]);
+    expect((await refused('Action=GetAccountAuthorizationDetails&Filter.member.1=Users'))[1]).toBe('ValidationError');
+    // Signed with carol's own key, UpdateAccessKey without a user name is about carol.
+    expect(
+      (
+        await post(
+          fake,
+          'Action=UpdateAccessKey&AccessKeyId=AKIAEXAMPLECAROL0001&Status=Inactive',
+          'AKIAEXAMPLECAROL0001',
+        )
+      ).status,
+    ).toBe(200);
+    expect(fake.keyUpdates.map((u) => [u.user, u.was, u.status])).toEqual([['carol', 'Active', 'Inactive']]);
+  });
+});
+
 describe('STS and OIDC', () => {
   it('issues runner-like OIDC tokens only to the right bearer', async () => {
     const oidc = await fakeOidc();

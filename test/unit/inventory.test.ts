@@ -37,6 +37,9 @@ function fakeIam(over: Partial<IamApi> & { live?: Record<string, LiveKey[] | nul
     })),
     listAccountAliases: vi.fn(async () => []),
     rootAccessKeysPresent: vi.fn(async () => false),
+    listUserTags: vi.fn(async () => []),
+    userDetailsWithTags: async function* () {},
+    updateAccessKey: vi.fn(async () => {}),
     close: vi.fn(),
     ...over,
   };
