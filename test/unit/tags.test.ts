@@ -5,14 +5,16 @@ import type { IamApi } from '../../src/aws/iam.js';
 describe('tagRequestCosts and chooseTagStrategy', () => {
   it.each([
     // users, flagged, ListUserTags, GetAccountAuthorizationDetails pages, chosen
-    [20, 2, 2, 1, 'account-details'],
-    [10_000, 50, 50, 10, 'account-details'],
+    [20, 2, 2, 1, 'list-user-tags'],
+    [10_000, 50, 50, 10, 'list-user-tags'],
     [10_000, 3_000, 3_000, 10, 'account-details'],
     [50_000, 20_000, 20_000, 50, 'account-details'],
     [500, 1, 1, 1, 'list-user-tags'],
-    [10_000, 10, 10, 10, 'list-user-tags'],
-    [10_001, 10, 10, 11, 'list-user-tags'],
-    [10_000, 11, 11, 10, 'account-details'],
+    [900, 99, 99, 1, 'list-user-tags'],
+    [900, 100, 100, 1, 'account-details'],
+    [10_000, 99, 99, 10, 'list-user-tags'],
+    [10_000, 100, 100, 10, 'account-details'],
+    [10_001, 100, 100, 11, 'list-user-tags'],
   ] as const)('%i users, %i flagged: %i ListUserTags against %i pages, so %s', (users, flagged, lut, gaad, chosen) => {
     expect(tagRequestCosts(users, flagged)).toEqual({ listUserTags: lut, accountDetails: gaad });
     expect(chooseTagStrategy(users, flagged)).toBe(chosen);
