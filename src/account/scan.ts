@@ -9,6 +9,8 @@ import type { ScanResult } from './result.js';
 import { takeInventory, type ScanMethodInput } from './inventory.js';
 import type { Partition } from '../model.js';
 import type { Sleep } from '../retry.js';
+import { applyClaims, type OwnerSettings } from './owners.js';
+import { readUserTags } from './tags.js';
 
 export interface ScanSettings {
   scanMethod: ScanMethodInput;
@@ -17,6 +19,8 @@ export interface ScanSettings {
   roleDurationSeconds: number | null;
   /** The first pause while the credential report is generated (the inventory's default when absent). */
   reportFirstPollMs?: number;
+  /** How owners and exemptions are read from the tags of users with a stale key. */
+  owners: OwnerSettings;
 }
 
 export interface ScanDeps {
@@ -51,10 +55,16 @@ export async function scanAccount(
       warning: deps.warning,
     }),
   ]);
+  const judged = judge(inventory.keys, settings.policy, now);
+  // Tags only for the users with a stale key: owners to name, exemptions to honour.
+  const users = [...new Set(judged.stale.filter((f) => !f.root).map((f) => f.user))];
+  const { tags, gap } = await readUserTags(iam, users, { accountUsers: inventory.userCount, info: deps.info });
+  const coverage = gap ? { ...inventory.coverage, gaps: [...inventory.coverage.gaps, gap] } : inventory.coverage;
   return {
     account: { id: identity.accountId, alias, partition: identity.partition, callerArn: identity.arn },
-    inventory,
-    judgement: judge(inventory.keys, settings.policy, now),
+    inventory: { ...inventory, coverage },
+    // Tags that could not be read exempt nothing: every stale key stays stale.
+    judgement: applyClaims(judged, gap ? null : tags, settings.owners, now),
     policy: settings.policy,
     now,
   };

@@ -55,6 +55,7 @@ export function scanSettings(config: Config): ScanSettings {
     scanMethod: config.scanMethod,
     policy: config.policy,
     roleDurationSeconds: config.roleToAssume ? config.roleDurationSeconds : null,
+    owners: config.owners,
   };
 }
 
