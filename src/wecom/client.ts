@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { request } from 'undici';
+import { proxyDispatcher } from '../net/proxy.js';
 import { withRetries, type Sleep } from '../retry.js';
 
 export interface WecomDeps {
@@ -210,6 +211,8 @@ async function call(what: string, url: URL, body: unknown, deps: WecomDeps): Pro
       body: body === undefined ? null : JSON.stringify(body),
       // One deadline for connecting, the headers and the body: a hanging server cannot stall the job.
       signal: AbortSignal.timeout(timeoutMs),
+      // Through HTTPS_PROXY when the runner has one, as the runner's own requests go.
+      dispatcher: proxyDispatcher(url),
     });
     status = res.statusCode;
     text = await res.body.text();
