@@ -3,8 +3,8 @@
  * time-out on every request and bounded, jittered retries of the runner's transient failures.
  * The token, and the runner's request token, are masked before anything could print them.
  */
-import { isIP } from 'node:net';
-import { ProxyAgent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { proxyDispatcher } from '../net/proxy.js';
 import { withRetries, type Sleep } from '../retry.js';
 
 export interface IdTokenDeps {
@@ -62,30 +62,25 @@ export async function requestIdToken(audience: string, deps: IdTokenDeps): Promi
 
   const timeoutMs = deps.timeoutMs ?? ID_TOKEN_TIMEOUT_MS;
   const attempts = deps.attempts ?? ID_TOKEN_ATTEMPTS;
-  const proxy = proxyFor(url, deps.env);
-  const dispatcher = proxy ? new ProxyAgent(proxy) : undefined;
-  try {
-    return await withRetries(() => fetchToken(url, requestToken, timeoutMs, dispatcher, deps.setSecret), {
-      attempts,
-      baseMs: 1000,
-      capMs: 8000,
-      retryable: (err) => err instanceof IdTokenError && err.retryable,
-      sleep: deps.sleep,
-      random: deps.random,
-      onRetry: (err, attempt, delay) =>
-        deps.info?.(
-          `The runner's OIDC token request failed (${err instanceof Error ? err.message : String(err)}); try ${attempt + 1} of ${attempts} in ${delay} ms.`,
-        ),
-    }).catch((err: unknown) => {
-      // Retries ran out: say so, or the user would think one failure stopped the job.
-      if (err instanceof IdTokenError && err.retryable && attempts > 1) {
-        throw new IdTokenError(`${err.message} on the last of ${attempts} tries`, err.permissionMissing, true);
-      }
-      throw err;
-    });
-  } finally {
-    await dispatcher?.close();
-  }
+  const dispatcher = proxyDispatcher(url, deps.env);
+  return await withRetries(() => fetchToken(url, requestToken, timeoutMs, dispatcher, deps.setSecret), {
+    attempts,
+    baseMs: 1000,
+    capMs: 8000,
+    retryable: (err) => err instanceof IdTokenError && err.retryable,
+    sleep: deps.sleep,
+    random: deps.random,
+    onRetry: (err, attempt, delay) =>
+      deps.info?.(
+        `The runner's OIDC token request failed (${err instanceof Error ? err.message : String(err)}); try ${attempt + 1} of ${attempts} in ${delay} ms.`,
+      ),
+  }).catch((err: unknown) => {
+    // Retries ran out: say so, or the user would think one failure stopped the job.
+    if (err instanceof IdTokenError && err.retryable && attempts > 1) {
+      throw new IdTokenError(`${err.message} on the last of ${attempts} tries`, err.permissionMissing, true);
+    }
+    throw err;
+  });
 }
 
 /** One request to the token endpoint. */
@@ -165,29 +160,4 @@ function noAnswer(err: unknown, timeoutMs: number): string {
 /** `10 s`, or `250 ms` below a second. */
 export function seconds(ms: number): string {
   return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
-
-/**
- * The proxy for `url` as the runner's toolkit chooses it (`@actions/http-client`): `https_proxy`
- * or `HTTPS_PROXY` for https (`http_proxy`/`HTTP_PROXY` for http), except for loopback hosts and
- * hosts `no_proxy`/`NO_PROXY` lists (a name matches itself and its subdomains; `*` matches all;
- * an entry with a port matches only that port). `null` for a direct connection.
- */
-export function proxyFor(url: URL, env: NodeJS.ProcessEnv): string | null {
-  const proxy = url.protocol === 'https:' ? env.https_proxy || env.HTTPS_PROXY : env.http_proxy || env.HTTP_PROXY;
-  if (!proxy) return null;
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))) return null;
-  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  const bypass = (env.no_proxy || env.NO_PROXY || '')
-    .split(',')
-    .map((entry) => entry.trim().toLowerCase())
-    .filter(Boolean)
-    .some((entry) => {
-      if (entry === '*') return true;
-      const [name = '', entryPort] = entry.replace(/^\*?\./, '').split(':');
-      if (entryPort && entryPort !== port) return false;
-      return host === name || host.endsWith(`.${name}`);
-    });
-  return bypass ? null : proxy;
 }

@@ -15,11 +15,12 @@
  * outlives it.
  */
 import { getOctokit } from '@actions/github';
-import { defaults as toolkitDefaults } from '@actions/github/lib/utils';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import type { Octokit } from '@octokit/core';
 import Bottleneck from 'bottleneck/light.js';
+import { fetch as undiciFetch } from 'undici';
+import { proxyDispatcher } from '../net/proxy.js';
 
 /** A request gets this long for its whole answer, body included. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -141,7 +142,7 @@ export interface GithubClientOptions {
    * tracking protocol only, which make dozens of writes.
    */
   throttle?: boolean;
-  /** The transport. Default: the toolkit's proxy-aware fetch. */
+  /** The transport. Default: `proxiedFetch`. */
   fetch?: FetchLike;
   now?: () => number;
   info: (message: string) => void;
@@ -161,7 +162,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
   const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const unit = options.retryUnitMs ?? 1_000;
   const deadline = startDeadline(options.deadlineMs ?? DEADLINE_MS, options.now);
-  const inner = options.fetch ?? (toolkitDefaults.request?.fetch as unknown as FetchLike | undefined) ?? globalFetch;
+  const inner = options.fetch ?? proxiedFetch;
   const writes = new WriteGate(options.writeBudget ?? WRITE_BUDGET, 60 * unit, deadline);
   let rate: RateLimitState | null = null;
   const observe = (headers: Headers) => {
@@ -374,7 +375,17 @@ function reason(deadline: Deadline): string {
   );
 }
 
-const globalFetch: FetchLike = (url, init) => fetch(url, init);
+/**
+ * undici's fetch through HTTPS_PROXY unless NO_PROXY lists the host, decided per request by the
+ * rule every other client of the action follows. The toolkit's fetch (`@actions/github`'s
+ * default) decides once, when the module loads, for GITHUB_API_URL; opens a new tunnel for every
+ * request; and goes directly when the proxy is given without a scheme (`proxy.corp:3128`).
+ */
+const proxiedFetch: FetchLike = (url, init) =>
+  undiciFetch(url, {
+    ...(init as Parameters<typeof undiciFetch>[1]),
+    dispatcher: proxyDispatcher(url),
+  }) as unknown as Promise<Response>;
 
 /**
  * What happened to a request, for people: `GitHub answered 502 to GET /repos/o/r/issues: Bad

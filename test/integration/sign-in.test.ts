@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assumeRoleWithOidc, getCallerIdentity, type SignInOptions } from '../../src/aws/credentials.js';
-import { IdTokenError, proxyFor, requestIdToken, type IdTokenDeps } from '../../src/runner/oidc.js';
+import { IdTokenError, requestIdToken, type IdTokenDeps } from '../../src/runner/oidc.js';
 import { startFakeAws, type FakeAws, type FakeAwsOptions } from '../fakes/aws.js';
 import { demoAccount } from '../fakes/demo-account.js';
 import { startFakeOidc, type FakeOidc, type FakeOidcOptions } from '../fakes/oidc.js';
@@ -191,30 +191,6 @@ describe('requestIdToken', () => {
 
     expect(oidc.issuedTokens).toEqual([token]);
     expect(proxy.tunnels).toEqual([`token.runner.invalid:${port}`]);
-  });
-});
-
-describe('proxyFor', () => {
-  const url = new URL('https://pipelines.actions.githubusercontent.com/abc/token');
-  it.each([
-    [{}, null],
-    [{ HTTPS_PROXY: 'http://proxy:3128' }, 'http://proxy:3128'],
-    [{ https_proxy: 'http://lower:3128', HTTPS_PROXY: 'http://upper:3128' }, 'http://lower:3128'],
-    [{ HTTP_PROXY: 'http://proxy:3128' }, null],
-    [{ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'example.com, githubusercontent.com' }, null],
-    [{ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '.actions.githubusercontent.com' }, null],
-    [{ HTTPS_PROXY: 'http://proxy:3128', no_proxy: '*' }, null],
-    [{ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'githubusercontent.com:8443' }, 'http://proxy:3128'],
-    [{ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'usercontent.com' }, 'http://proxy:3128'],
-  ] as const)('%o → %s', (env, expected) => {
-    expect(proxyFor(url, env)).toBe(expected);
-  });
-
-  it('never proxies loopback', () => {
-    const env = { HTTP_PROXY: 'http://proxy:3128' };
-    for (const host of ['127.0.0.1:80', 'localhost', '[::1]:8080', '127.9.9.9']) {
-      expect(proxyFor(new URL(`http://${host}/token`), env)).toBeNull();
-    }
   });
 });
 
