@@ -18,13 +18,16 @@ import type { ScanResult } from '../account/result.js';
 import {
   accountIssueLabel,
   accountLabelDescription,
+  accountMarker,
   latestAnnounced,
+  listedCount,
   ownIssue,
   planForIssue,
   planTracking,
   standingAnnouncement,
   type Announcement,
   type IssuePlan,
+  type Marker,
   type RenderContext,
   type TrackedIssue,
 } from './plan.js';
@@ -73,10 +76,20 @@ export interface TrackingLog {
   warning: (message: string) => void;
 }
 
-/** How a run over many accounts syncs one of them. */
+/**
+ * Called once the account's open issue has been read (with its marker, or `null`: no issue, no
+ * marker, or another account's) and before the body is rendered: what it returns is what the issue
+ * shows. The run learns there what the issue listed before (`firstListed`) and may act on it, and
+ * say what it did in the result. It runs within the GitHub deadline; the account may still be
+ * deferred after it (write budget, rate limit), so what it did must stand without the issue.
+ */
+export type BeforeRender = (result: ScanResult, previous: Marker | null) => Promise<ScanResult>;
+
+/** How the run syncs an account. */
 export interface SyncContext {
   /** The run's index of open tracking issues (`openTrackingIndex`); without it, the account's own listing. */
   index?: TrackingIndex;
+  beforeRender?: BeforeRender;
 }
 
 /** What the run has done so far, for the outcome when it stops part-way. */
@@ -133,7 +146,7 @@ export async function syncTrackingIssue(
   if (index?.problem) return { action: 'failed', number: null, url: null, changed: null, problem: index.problem };
   const progress: Progress = { issue: null, done: null, changed: null, finished: null };
   const finder = index ? index.finder() : accountFinder(api, options);
-  const work = track(api, result, options, log, progress, finder, index);
+  const work = track(api, result, options, log, progress, finder, index, context.beforeRender ?? null);
   try {
     // Past the deadline, an account whose issue is up to date still says so: it needs no request.
     return await (api.deadline.signal.aborted ? work : api.deadline.race(work));
@@ -162,11 +175,12 @@ export async function syncTrackingIssues(
   results: readonly ScanResult[],
   options: TrackingOptions,
   log: TrackingLog,
+  hooks: { beforeRender?: BeforeRender } = {},
 ): Promise<TrackingOutcome[]> {
   const index = await openTrackingIndex(api, options, log);
   const outcomes: TrackingOutcome[] = [];
   for (const i of workOrder(results, index, options)) {
-    outcomes[i] = await syncTrackingIssue(api, results[i]!, options, log, { index });
+    outcomes[i] = await syncTrackingIssue(api, results[i]!, options, log, { ...hooks, index });
   }
   if (!index.problem) await labelLegacyIssues(api, index, log);
   const warning = deferredWarning(results.map((r, i) => ({ account: r.account, outcome: outcomes[i]! })));
@@ -177,14 +191,14 @@ export async function syncTrackingIssues(
 /**
  * The order in which a run over many accounts syncs them: first the accounts whose issue is to
  * tell people of new stale keys (a new issue, then a change), then those whose keys were resolved,
- * then the rest (no write, or the body only); within each, more stale keys first, then the order
- * given. Pure: planned from the index.
+ * then the rest (no write, or the body only, or a new issue of exempted keys only); within each,
+ * more stale keys first, then the order given. Pure: planned from the index, before `beforeRender`.
  */
 export function workOrder(results: readonly ScanResult[], index: TrackingIndex, options: TrackingOptions): number[] {
   const ctx: RenderContext = { keyId: options.keyId, runUrl: options.runUrl, previous: null };
   const rank = results.map((result) => {
     const open = index.peek(result)?.[0];
-    if (!open) return result.judgement.stale.length > 0 ? 0 : 4;
+    if (!open) return result.judgement.stale.length > 0 ? 0 : listedCount(result.judgement) > 0 ? 3 : 4;
     const plan = planForIssue(result, open, options, ctx);
     if (plan.action === 'update') return plan.announce ? 1 : 3;
     return plan.action === 'close' ? 2 : 4;
@@ -218,20 +232,23 @@ async function track(
   progress: Progress,
   finder: IssueFinder,
   index: TrackingIndex | null,
+  beforeRender: BeforeRender | null,
 ): Promise<TrackingOutcome> {
-  const stale = result.judgement.stale.length > 0;
+  // Stale or exempted keys: an issue to open when there is none.
+  const listed = listedCount(result.judgement) > 0;
   const ctx: RenderContext = { keyId: options.keyId, runUrl: options.runUrl, previous: null };
   // An account the index cannot answer for is looked up as a matrix job would: requests.
   if (index && !index.peek(result)) gate(api, index, { writes: 0, requests: 2 }, 'update');
-  const [found, ...duplicates] = await finder.open(result, stale);
+  const [found, ...duplicates] = await finder.open(result, listed);
   let open = found;
   // An issue opened without its labels (no permission to set them) is not found by label.
-  if (!open && stale && options.labels.length > 0) {
+  if (!open && listed && options.labels.length > 0) {
     gate(api, index, CREATE_COST, 'open');
     [open] = (await finder.unlabeled(result)).sort((a, b) => a.number - b.number);
   }
   if (open) {
     progress.issue = open;
+    if (beforeRender) result = await beforeRender(result, accountMarker(open.body, result));
     const plan = planForIssue(result, open, options, ctx);
     const label = lacksAccountLabel(open, options, result.account.id) && finder.adopt(open, result);
     const cost = [issueCost(plan), ...duplicates.map(() => DUPLICATE_COST), ...(label ? [LABEL_COST] : [])];
@@ -244,7 +261,11 @@ async function track(
     }
     return outcome;
   }
-  if (!stale) return outcome('none', null, false);
+  if (!listed) return outcome('none', null, false);
+  if (beforeRender) {
+    result = await beforeRender(result, null);
+    if (listedCount(result.judgement) === 0) return outcome('none', null, false);
+  }
 
   gate(api, index, CREATE_COST, 'open');
   ctx.previous = await finder.previous(result);

@@ -1,5 +1,6 @@
 /** Scan results built from plain keys, for the tests of the pure renderers. Fixed clock. */
 import { judge, type Policy } from '../../src/account/judge.js';
+import { applyClaims, type OwnerSettings } from '../../src/account/owners.js';
 import type { ScanResult } from '../../src/account/result.js';
 import { FULL_COVERAGE, type AccessKey } from '../../src/model.js';
 
@@ -54,4 +55,17 @@ export function scanResult(
     policy: p,
     now,
   };
+}
+
+export const ownerSettings: OwnerSettings = { ownerTag: 'owner', tagPrefix: 'iam-stale-keys:', maxExemptionDays: 90 };
+
+/** `result` with its users' tags read (owners, exemptions) as of `result.now`, as the run reads them. */
+export function withTags(result: ScanResult, tags: Readonly<Record<string, Record<string, string>>>): ScanResult {
+  const judgement = applyClaims(result.judgement, new Map(Object.entries(tags)), ownerSettings, result.now);
+  return { ...result, judgement };
+}
+
+/** An exemption's tags. */
+export function exemptTags(until: string, reason = 'vendor integration, ticket SEC-12'): Record<string, string> {
+  return { 'iam-stale-keys:exempt-until': until, 'iam-stale-keys:exempt-reason': reason };
 }

@@ -7,9 +7,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fullKeyId } from '../../src/render/present.js';
 import type { ScanResult } from '../../src/account/result.js';
-import { parseAnnouncement, parseMarker } from '../../src/tracking-issue/plan.js';
+import { firstListed, parseAnnouncement, parseMarker, type Marker } from '../../src/tracking-issue/plan.js';
 import { createIssuesApi, type IssuesApiOptions } from '../../src/tracking-issue/issues-api.js';
-import { syncTrackingIssue, type TrackingOptions, type TrackingOutcome } from '../../src/tracking-issue/sync.js';
+import {
+  syncTrackingIssue,
+  syncTrackingIssues,
+  type SyncContext,
+  type TrackingOptions,
+  type TrackingOutcome,
+} from '../../src/tracking-issue/sync.js';
 import type { Coverage } from '../../src/model.js';
 import { startFakeGithub, type FakeGithub, type FakeGithubOptions } from '../fakes/github.js';
 import { key, scanResult } from '../helpers/scan-fixtures.js';
@@ -38,6 +44,7 @@ async function track(
   result: ScanResult,
   options: Partial<TrackingOptions> = {},
   client: Partial<IssuesApiOptions> = {},
+  context: SyncContext = {},
 ): Promise<Run> {
   const info: string[] = [];
   const warnings: string[] = [];
@@ -67,6 +74,7 @@ async function track(
       ...options,
     },
     { info: (m) => info.push(m), warning: (m) => warnings.push(m) },
+    context,
   );
   return { outcome, info, warnings, ms: Date.now() - started };
 }
@@ -395,5 +403,83 @@ describe('what a run costs', () => {
     expect((await track(gh, changed)).outcome).toMatchObject({ action: 'updated', changed: true });
     // List, newest comments, comment, newest comments again, body.
     expect(gh.requests.length).toBeLessThanOrEqual(7);
+  });
+});
+
+describe('the hook before the body is rendered', () => {
+  /** A hook that records what it was given and returns `then(result)`. */
+  function hook(then: (r: ScanResult) => ScanResult = (r) => r) {
+    const calls: Array<{ result: ScanResult; previous: Marker | null; days: Map<string, string> }> = [];
+    const beforeRender = async (result: ScanResult, previous: Marker | null) => {
+      calls.push({ result, previous, days: firstListed(previous, result) });
+      return then(result);
+    };
+    return { calls, beforeRender };
+  }
+
+  it('learns the marker of the issue it read, and what it returns is what the issue shows', async () => {
+    const gh = await github();
+    const opening = hook();
+    await track(gh, two, {}, {}, { beforeRender: opening.beforeRender });
+    // No issue yet: no marker, every key listed from today.
+    expect(opening.calls).toHaveLength(1);
+    expect(opening.calls[0]!.previous).toBeNull();
+    expect([...opening.calls[0]!.days.values()]).toEqual(['2026-11-21', '2026-11-21']);
+
+    const written = parseMarker(gh.issues[0]!.body);
+    // The run acted on the notice: carol's key is gone from what it reports.
+    const acting = hook(() => scanResult([key('bob', 120)]));
+    const run = await track(gh, changed, {}, {}, { beforeRender: acting.beforeRender });
+    expect(acting.calls).toHaveLength(1);
+    expect(acting.calls[0]!.previous).toEqual(written);
+    expect(acting.calls[0]!.result).toBe(changed);
+    expect(run.outcome).toMatchObject({ action: 'updated', changed: true });
+    const body = gh.issues[0]!.body!;
+    expect(body).toContain('`AKIA0120BOBQQQQQQQQQ`');
+    expect(body).not.toMatch(/CAROL|ALICE/);
+    expect(parseMarker(body)).toMatchObject({ count: 1 });
+    expect(comments(gh, 1).at(-1)).toContain('**Resolved (1):**\n- `AKIA0213ALICEQQQQQQQ` (`alice`)');
+  });
+
+  it('is not called for an account with nothing listed and no issue', async () => {
+    const gh = await github();
+    const h = hook();
+    expect((await track(gh, none, {}, {}, { beforeRender: h.beforeRender })).outcome.action).toBe('none');
+    expect(h.calls).toEqual([]);
+  });
+
+  it('is called for each account of a run over many, with its own marker', async () => {
+    const gh = await github();
+    await track(gh, two);
+    const h = hook();
+    const api = createIssuesApi({
+      token: TOKEN,
+      owner: gh.owner,
+      repo: gh.repo,
+      baseUrl: gh.url,
+      retryUnitMs: 5,
+      deadlineMs: 10_000,
+      throttle: false,
+      info: () => {},
+    });
+    const other = { ...changed, account: { ...changed.account, id: '222222222222', alias: null } };
+    const outcomes = await syncTrackingIssues(
+      api,
+      [changed, other],
+      {
+        titleTemplate: 'Stale AWS access keys in {account}',
+        labels: ['security', 'stale-access-keys'],
+        assignees: [],
+        closeResolved: true,
+        keyId: fullKeyId,
+        runUrl: null,
+      },
+      { info: () => {}, warning: () => {} },
+      { beforeRender: h.beforeRender },
+    );
+    expect(outcomes.map((o) => o.action)).toEqual(['updated', 'created']);
+    const byAccount = new Map(h.calls.map((c) => [c.result.account.id, c.previous]));
+    expect(byAccount.get('111111111111')).toMatchObject({ account: '111111111111', count: 2 });
+    expect(byAccount.get('222222222222')).toBeNull();
   });
 });
