@@ -7,6 +7,7 @@ import type { Partition } from './model.js';
 import type { Shard } from './run/accounts.js';
 import type { Policy } from './account/judge.js';
 import type { OwnerSettings } from './account/owners.js';
+import type { DeactivationSettings } from './account/deactivation.js';
 import type { ScanMethodInput } from './account/inventory.js';
 import { apiBaseUrlProblem, type WecomApp } from './notifications/wecom/client.js';
 import type { WecomSettings } from './notifications/wecom/index.js';
@@ -31,6 +32,7 @@ export interface Config {
   roleDurationSeconds: number;
   policy: Policy;
   owners: OwnerSettings;
+  deactivation: DeactivationSettings;
   scanMethod: ScanMethodInput;
   failOnStale: boolean;
   failOnIncomplete: boolean;
@@ -179,6 +181,16 @@ export function readConfig(read: InputReader): Config {
   const accounts = readAccountsInputs(p, problems);
   const issue = readIssueInputs(p, problems, warnings);
   const notify = readNotifyInputs(p, problems, warnings);
+  const deactivation = {
+    afterDays: p.wholeNumber('deactivate-after-days', 0, 0, 3650, 'days'),
+    dryRun: p.boolean('dry-run', true),
+    max: p.wholeNumber('max-deactivations', 10, 1, 1000, 'keys'),
+  };
+  if (deactivation.afterDays > 0 && !issue.enabled) {
+    problems.push(
+      `Input "deactivate-after-days" is ${deactivation.afterDays} but "issue" is false: the tracking issue is the notice before a key is deactivated, and records when each key was first listed. Set issue to true, or deactivate-after-days to 0.`,
+    );
+  }
 
   if (problems.length > 0) throw new InputError(problems);
   return {
@@ -190,6 +202,7 @@ export function readConfig(read: InputReader): Config {
     roleDurationSeconds,
     policy: { maxAgeDays, maxUnusedDays, warnDays, includeInactive, excludeUsers },
     owners: readOwnerInputs(p),
+    deactivation,
     scanMethod,
     failOnStale,
     failOnIncomplete,

@@ -18,7 +18,7 @@ import {
   tableRow,
 } from '../render/markdown.js';
 import { accountLabel, keyLabel, reasonText, userMarkdown, type KeyIdStyle } from '../render/present.js';
-import { utcMinute, type ScanResult } from './result.js';
+import { utcMinute, type Deactivation, type ScanResult } from './result.js';
 
 /** GitHub drops a step summary over 1 MiB; stay clear of it. */
 export const SUMMARY_BUDGET_BYTES = 1_000_000;
@@ -82,6 +82,11 @@ export function renderSummary(result: ScanResult, options: SummaryOptions): stri
   let left = budget - fixed;
 
   const body: string[] = [];
+  const deactivation = deactivationSection(result, options.keyId);
+  if (deactivation.length > 0) {
+    body.push(...deactivation, '');
+    left -= byteLength(deactivation.join('\n')) + 1;
+  }
   if (stale > 0) {
     const share = judgement.dueSoon.length > 0 ? 0.85 : 1;
     const section = staleKeysTable(result, options.keyId, `### Stale keys (${count(stale)})`, Math.floor(left * share));
@@ -198,14 +203,69 @@ export function lastUsedCell(k: Finding): string {
 
 function staleRow(f: Finding, result: ScanResult, keyId: KeyIdStyle): string {
   const notApplied = result.judgement.refusedExemptions.get(f.user);
-  const reasons = f.reasons.map((r) => reasonText(r, result.policy)).join(', ');
+  const on = f.accessKeyId ? result.deactivation?.scheduled.get(f.accessKeyId) : undefined;
+  const parts = [f.reasons.map((r) => reasonText(r, result.policy)).join(', ')];
+  if (notApplied) parts.push(`exemption not applied: ${md(notApplied)}`);
+  if (on) parts.push(`${result.deactivation!.dryRun ? 'would be deactivated' : 'deactivated'} on ${on}`);
   return tableRow([
     userCell(f, result),
     keyCell(f, keyId),
     f.ageDays === null ? 'unknown' : count(f.ageDays),
     lastUsedCell(f),
-    notApplied ? `${reasons}; exemption not applied: ${md(notApplied)}` : reasons,
+    parts.join('; '),
   ]);
+}
+
+const OUTCOME_WORDS: Record<Deactivation['outcome'], string> = {
+  deactivated: 'deactivated',
+  'would-deactivate': 'would be deactivated (dry run)',
+  changed: 'left alone: it changed since the scan (rotated, deleted or already inactive)',
+  failed: 'could not be deactivated',
+};
+
+/**
+ * What deactivation after notice did this run (or, in a dry run, would do), with the command that
+ * undoes each deactivation; empty when nothing was due.
+ */
+function deactivationSection(result: ScanResult, keyId: KeyIdStyle): string[] {
+  const report = result.deactivation;
+  if (!report || (report.keys.length === 0 && report.deferred === 0)) return [];
+  const done = report.keys.filter((k) => k.outcome === 'deactivated');
+  const title = report.dryRun
+    ? `### Would be deactivated after notice (dry run: ${count(report.keys.length)})`
+    : `### Deactivated after notice (${count(done.length)})`;
+  const out = [
+    title,
+    '',
+    `Keys the tracking issue has listed for ${plural(report.afterDays, 'day', 'days')} or more are deactivated, never deleted${report.dryRun ? '; this is a dry run (`dry-run: true`), so nothing was changed' : ''}.`,
+    '',
+    tableHeader(['User', 'Access key', 'Listed since', 'Outcome']),
+    ...report.keys.map((k) =>
+      tableRow([
+        userCell({ user: k.user, root: false }, result),
+        `\`${keyId(k.accessKeyId)}\``,
+        k.firstListed,
+        k.error ? `${OUTCOME_WORDS[k.outcome]}: ${md(k.error)}` : OUTCOME_WORDS[k.outcome],
+      ]),
+    ),
+  ];
+  if (report.deferred > 0) {
+    out.push(
+      '',
+      `${plural(report.deferred, 'more key is', 'more keys are')} due and ${report.deferred === 1 ? 'waits' : 'wait'} for the next run (\`max-deactivations\`).`,
+    );
+  }
+  if (done.length > 0) {
+    out.push('', 'To re-activate a key:', '', '```sh');
+    out.push(
+      ...done.map(
+        (k) =>
+          `aws iam update-access-key --user-name ${k.user} --access-key-id ${keyId(k.accessKeyId)} --status Active`,
+      ),
+    );
+    out.push('```');
+  }
+  return out;
 }
 
 /** The user, and its owner from the user's tags when they name one. */

@@ -31,8 +31,8 @@ export interface Message {
   lists: readonly MessageList[];
   /** Said after the lists: how many keys turn stale soon. */
   footnote: string | null;
-  /** Said after the lists: how many stale keys are exempted by their users' tags. */
-  exempted: string | null;
+  /** Said after the lists: stale keys exempted by their users' tags, keys deactivated after notice. */
+  notes: readonly string[];
   /** The owners of the listed keys, for a chat that mentions people outside its text (DingTalk's `at`). */
   owners: readonly Owner[];
   /** The run, and the tracking issue. */
@@ -101,7 +101,10 @@ export function accountMessage(input: AccountMessageInput): Message {
     note: gaps > 0 ? { text: phrases.incompleteNote(result, gaps), tone: 'warn' } : null,
     lists: stale.length > 0 ? [{ items: stale.map((f) => keyLine(f, input)), more: (n) => [phrases.more(n)] }] : [],
     footnote: dueSoon.length > 0 ? phrases.dueSoon(dueSoon.length, result.policy.warnDays, stale.length > 0) : null,
-    exempted: result.judgement.exempted.length > 0 ? phrases.exempted(result.judgement.exempted.length) : null,
+    notes: [
+      ...(result.judgement.exempted.length > 0 ? [phrases.exempted(result.judgement.exempted.length)] : []),
+      ...deactivationNotes(result, input.language),
+    ],
     owners: [...new Set(stale.filter((f) => !f.root).map((f) => f.user))].flatMap((u) => {
       const o = result.judgement.owners.get(u);
       return o ? [o] : [];
@@ -213,12 +216,29 @@ export function digestMessage(input: DigestInput): Message {
     note,
     lists,
     footnote: t.dueSoon > 0 && policy ? phrases.dueSoon(t.dueSoon, policy.warnDays, t.staleKeys > 0) : null,
-    exempted: exempted > 0 ? phrases.exempted(exempted) : null,
+    notes: [
+      ...(exempted > 0 ? [phrases.exempted(exempted)] : []),
+      ...scanned.flatMap((r) => deactivationNotes(r.result, input.language, r.result.account.alias ?? r.account.id)),
+    ],
     owners: [],
     links: input.runUrl ? [{ label: phrases.run, url: input.runUrl }] : [],
     mention,
     colon: phrases.colon,
   };
+}
+
+/** What deactivation after notice did, in one sentence each: done, dry run, refused. */
+function deactivationNotes(result: ScanResult, language: Language, where?: string): string[] {
+  const report = result.deactivation;
+  if (!report) return [];
+  const phrases = PHRASES[language];
+  const n = (outcome: string) => report.keys.filter((k) => k.outcome === outcome).length;
+  const notes = [
+    n('deactivated') > 0 ? phrases.deactivated(n('deactivated'), report.afterDays) : null,
+    n('would-deactivate') > 0 ? phrases.wouldDeactivate(n('would-deactivate'), report.afterDays) : null,
+    n('failed') > 0 ? phrases.deactivationFailed(n('failed')) : null,
+  ].filter((s): s is string => s !== null);
+  return where ? notes.map((s) => `${where}${phrases.colon}${s}`) : notes;
 }
 
 /** `` `prod` (111111111111): what, what, [Tracking issue #12](…) `` */

@@ -58,6 +58,9 @@ export interface Phrases {
   more(omitted: number): string;
   /** Said after the lists: stale keys exempted by their users' tags. */
   exempted(keys: number): string;
+  deactivated(keys: number, afterDays: number): string;
+  wouldDeactivate(keys: number, afterDays: number): string;
+  deactivationFailed(keys: number): string;
   run: string;
   issue(number: number): string;
   mention(account: string): string;
@@ -104,6 +107,11 @@ const EN: Phrases = {
     `${plural(n, others ? 'other key turns' : 'key turns', others ? 'other keys turn' : 'keys turn')} stale within ${plural(days, 'day', 'days')}`,
   more: (n) => `…and ${count(n)} more`,
   exempted: (n) => `${plural(n, 'stale key is', 'stale keys are')} exempted until a date by their user's tags`,
+  deactivated: (n, days) =>
+    `${plural(n, 'key was', 'keys were')} deactivated after ${plural(days, 'day', 'days')} of notice in the tracking issue`,
+  wouldDeactivate: (n, days) =>
+    `Dry run: ${plural(n, 'key would be', 'keys would be')} deactivated after ${plural(days, 'day', 'days')} of notice`,
+  deactivationFailed: (n) => `${plural(n, 'key', 'keys')} could not be deactivated: see the run's summary`,
   run: 'View the run',
   issue: (n) => `Tracking issue #${n}`,
   mention: (account) => `Please rotate the stale access keys in account ${account}.`,
@@ -192,6 +200,9 @@ const ZH: Phrases = {
   dueSoon: (n, days, others) => `${others ? '另有' : '有'} ${count(n)} 个密钥将在 ${count(days)} 天内到期`,
   more: (n) => `……另有 ${count(n)} 个`,
   exempted: (n) => `另有 ${count(n)} 个过期密钥按用户标签豁免至指定日期`,
+  deactivated: (n, days) => `${count(n)} 个密钥在跟踪 Issue 中公示满 ${count(days)} 天，已被停用`,
+  wouldDeactivate: (n, days) => `演练模式：${count(n)} 个密钥公示满 ${count(days)} 天，将被停用`,
+  deactivationFailed: (n) => `${count(n)} 个密钥未能停用，详见运行记录的摘要`,
   run: '查看运行记录',
   issue: (n) => `跟踪 Issue #${n}`,
   mention: (account) => `请尽快轮换账号 ${account} 中过期的访问密钥。`,

@@ -18,10 +18,14 @@ import { notifyDigest } from '../notifications/notify.js';
 import { scanOrganization, type OrganizationScan } from './organization.js';
 import { renderOverview, type AccountRun } from './overview.js';
 import { accountsJson, decideRunOutcome, RunReportWriter, runStaleKeysJson, runTotals } from './results.js';
-import { keyIdStyle, setNotifiedOutputs, writeSummary, type Runtime } from './runtime.js';
+import { keyIdStyle, setDeactivationOutputs, setNotifiedOutputs, writeSummary, type Runtime } from './runtime.js';
 import { hubCredentials, idTokenGetter } from './sign-in.js';
 import { scanSettings } from './single.js';
 import { trackAccounts } from './tracking.js';
+import { deactivateAfterNotice } from './deactivation.js';
+import { createIam } from '../aws/iam.js';
+import type { KeyIdStyle } from '../render/present.js';
+import type { BeforeRender } from '../tracking-issue/sync.js';
 
 export async function runOrganization(config: Config, runtime: Runtime): Promise<Outcome> {
   const now = runtime.now();
@@ -33,7 +37,11 @@ export async function runOrganization(config: Config, runtime: Runtime): Promise
     await writeSummary(runtime.env, renderFailedScan(errorMessage(err)));
     throw err;
   }
-  return publish(scanned.scan, scanned.report, config, runtime, now);
+  try {
+    return await publish(scanned.scan, scanned.report, config, runtime, now);
+  } finally {
+    scanned.scan.sessions.close();
+  }
 }
 
 async function scanAll(
@@ -90,7 +98,9 @@ async function publish(
   const outcome = decideRunOutcome(runs, config);
   await writeSummary(runtime.env, summary());
 
-  await trackAccounts(runs, config, run, keyId);
+  await trackAccounts(runs, config, run, keyId, deactivator(scan, config, keyId));
+  if (config.deactivation.afterDays > 0) setDeactivationOutputs(runs.flatMap((r) => (r.result ? [r.result] : [])));
+  else setDeactivationOutputs([]);
   core.setOutput('accounts', accountsJson(runs).json);
   const notified = await notifyDigest(
     notifyConfig(config.notify),
@@ -103,6 +113,27 @@ async function publish(
 
   await writeSummary(runtime.env, summary());
   return outcome;
+}
+
+/**
+ * Deactivation after notice in each account, once its issue is read: through the account's member
+ * session, which the scan left open.
+ */
+function deactivator(scan: OrganizationScan, config: Config, keyId: KeyIdStyle): BeforeRender | undefined {
+  if (config.deactivation.afterDays <= 0) return undefined;
+  return async (result, previous) => {
+    const id = result.account.id;
+    const iam = createIam(result.account.partition, scan.sessions.credentials(id));
+    try {
+      return await deactivateAfterNotice(result, previous, config.deactivation, {
+        iam,
+        keyId,
+        info: (message) => core.info(`[${id}] ${message}`),
+      });
+    } finally {
+      iam.close();
+    }
+  };
 }
 
 function setOutputs(runs: readonly AccountRun[], reportPath: string): void {

@@ -44,6 +44,11 @@ export interface OrganizationScan {
   selection: Selection;
   /** How the accounts were chosen, for people. */
   source: string;
+  /**
+   * The member sessions, still open: deactivation after notice acts in an account once its issue is
+   * read. The caller closes them.
+   */
+  sessions: MemberSessions;
 }
 
 export async function scanOrganization(
@@ -82,9 +87,10 @@ export async function scanOrganization(
     const runs = await Promise.all(
       selection.accounts.map((account) => limit(() => scanMember(account, sessions, config, deps, now))),
     );
-    return { runs, selection, source };
-  } finally {
+    return { runs, selection, source, sessions };
+  } catch (err) {
     sessions.close();
+    throw err;
   }
 }
 

@@ -3,6 +3,7 @@ import * as core from '@actions/core';
 import { fullKeyId, redactKeyId, type KeyIdStyle } from '../render/present.js';
 import type { RunContext } from '../runner/context.js';
 import type { Config } from '../inputs.js';
+import type { ScanResult } from '../account/result.js';
 import { sleep as realSleep, type Sleep } from '../retry.js';
 
 export interface Runtime {
@@ -32,4 +33,16 @@ export function keyIdStyle(config: Config, run: RunContext): KeyIdStyle {
 export function setNotifiedOutputs(channels: readonly string[]): void {
   core.setOutput('notified', channels.length > 0);
   core.setOutput('notified-channels', channels.join(','));
+}
+
+/**
+ * `deactivated-keys`: each key the run deactivated, would have in a dry run, left alone because it
+ * changed, or could not; `[]` when none was due or deactivation is off.
+ */
+export function setDeactivationOutputs(result: ScanResult | readonly ScanResult[]): void {
+  const results: readonly ScanResult[] = Array.isArray(result) ? result : [result];
+  const keys = results.flatMap((r) =>
+    (r.deactivation?.keys ?? []).map((k) => ({ accountId: r.account.id, ...k, dryRun: r.deactivation!.dryRun })),
+  );
+  core.setOutput('deactivated-keys', JSON.stringify(keys));
 }

@@ -22,32 +22,41 @@ import { writeReport } from '../account/report-file.js';
 import type { TrackingOutcome } from '../tracking-issue/sync.js';
 import { notifyConfig } from '../notifications/index.js';
 import { notifyAccount } from '../notifications/notify.js';
-import { keyIdStyle, setNotifiedOutputs, writeSummary, type Runtime } from './runtime.js';
+import { keyIdStyle, setDeactivationOutputs, setNotifiedOutputs, writeSummary, type Runtime } from './runtime.js';
 import { signIn } from './sign-in.js';
 import { trackAccount } from './tracking.js';
+import { deactivateAfterNotice } from './deactivation.js';
+import type { IamApi } from '../aws/iam.js';
 
 export async function runSingleAccount(config: Config, runtime: Runtime): Promise<Outcome> {
-  let result: ScanResult;
+  let scanned: { result: ScanResult; iam: IamApi };
   try {
-    result = await scan(config, runtime);
+    scanned = await scan(config, runtime);
   } catch (err) {
     await writeSummary(runtime.env, renderFailedScan(errorMessage(err)));
     throw err;
   }
-  return publish(result, config, runtime);
+  try {
+    return await publish(scanned.result, config, runtime, scanned.iam);
+  } finally {
+    scanned.iam.close();
+  }
 }
 
-async function scan(config: Config, runtime: Runtime): Promise<ScanResult> {
+async function scan(config: Config, runtime: Runtime): Promise<{ result: ScanResult; iam: IamApi }> {
   const credentials = await signIn(config, runtime);
   const identity = await getCallerIdentity(config.awsRegion, credentials);
   core.info(`Scanning account ${identity.accountId} as ${identity.arn}.`);
-  return scanAccount(identity, scanSettings(config), {
-    iam: createIam(identity.partition, credentials),
+  // Kept open after the scan: deactivation after notice looks at keys live, once the issue is read.
+  const iam = createIam(identity.partition, credentials);
+  const result = await scanAccount(identity, scanSettings(config), {
+    iam,
     sleep: runtime.sleep,
     now: runtime.now(),
     info: core.info,
     warning: core.warning,
   });
+  return { result, iam };
 }
 
 export function scanSettings(config: Config): ScanSettings {
@@ -63,13 +72,13 @@ export function scanSettings(config: Config): ScanSettings {
  * Writes every report and runs every sink; returns the outcome. The summary, the outputs and the
  * outcome are settled before GitHub or a chat is asked anything, so neither can hold them back.
  */
-async function publish(result: ScanResult, config: Config, runtime: Runtime): Promise<Outcome> {
+async function publish(result: ScanResult, config: Config, runtime: Runtime, iam: IamApi): Promise<Outcome> {
   const { judgement, account, inventory } = result;
   const run = runContext(runtime.env);
   const keyId = keyIdStyle(config, run);
   const outcome = decideOutcome(result, config);
   const summary = (issue?: TrackingOutcome) =>
-    renderSummary(result, {
+    renderSummary(acted, {
       keyId,
       issue,
       rotation: rotationSteps(judgement.stale, keyId),
@@ -98,14 +107,32 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   }
   await writeSummary(runtime.env, summary());
 
-  const issue = await trackAccount(result, config, run, keyId);
+  // The tracking issue is the notice: keys are deactivated only once it has been read.
+  let acted = result;
+  const deactivate = config.deactivation.afterDays > 0;
+  const issue = await trackAccount(
+    result,
+    config,
+    run,
+    keyId,
+    deactivate
+      ? async (r, previous) =>
+          (acted = await deactivateAfterNotice(r, previous, config.deactivation, { iam, keyId, info: core.info }))
+      : undefined,
+  );
+  if (deactivate && !acted.deactivation) {
+    core.warning(
+      'No key was deactivated: the tracking issue, which is the notice and records when each key was first listed, could not be read.',
+    );
+  }
+  setDeactivationOutputs(acted);
   core.setOutput('issue-number', issue.number ?? '');
   core.setOutput('issue-url', issue.url ?? '');
   core.setOutput('issue-action', issue.action);
 
   const notified = await notifyAccount(
     notifyConfig(config.notify),
-    result,
+    acted,
     {
       keyId,
       runUrl: run.runUrl,
@@ -117,8 +144,8 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime): Pr
   );
   setNotifiedOutputs(notified);
 
-  // Again, now with the tracking issue.
-  if (issue.number || issue.problem) await writeSummary(runtime.env, summary(issue));
+  // Again, now with the tracking issue and what was deactivated.
+  if (issue.number || issue.problem || acted.deactivation) await writeSummary(runtime.env, summary(issue));
   return outcome;
 }
 

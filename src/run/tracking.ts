@@ -15,6 +15,7 @@ import {
   isForbiddenIntegration,
   syncTrackingIssue,
   syncTrackingIssues,
+  type BeforeRender,
   type TrackingOutcome,
 } from '../tracking-issue/sync.js';
 import type { AccountRun } from './overview.js';
@@ -44,6 +45,7 @@ export async function trackAccount(
   config: Config,
   run: RunContext,
   keyId: KeyIdStyle,
+  beforeRender?: BeforeRender,
 ): Promise<TrackingOutcome> {
   const api = openIssuesApi(config, run);
   if (!api) return NO_ISSUE;
@@ -53,6 +55,7 @@ export async function trackAccount(
       result,
       { ...config.issue, keyId, runUrl: run.runUrl },
       { info: core.info, warning: core.warning },
+      beforeRender ? { beforeRender } : {},
     );
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
@@ -71,15 +74,29 @@ export async function trackAccounts(
   config: Config,
   run: RunContext,
   keyId: KeyIdStyle,
+  beforeRender?: BeforeRender,
 ): Promise<void> {
   const api = openIssuesApi(config, run, ORGANISATION_DEADLINE_MS);
   if (!api) return;
   const scanned = runs.filter((r): r is AccountRun & { result: ScanResult } => r.result !== null);
+  // What the hook made of each account's result (its deactivations), to report.
+  const acted = new Map<string, ScanResult>();
+  const hook: BeforeRender | undefined =
+    beforeRender &&
+    (async (result, previous) => {
+      const after = await beforeRender(result, previous);
+      acted.set(result.account.id, after);
+      return after;
+    });
   const outcomes = await syncTrackingIssues(
     api,
     scanned.map((r) => r.result),
     { ...config.issue, keyId, runUrl: run.runUrl },
     { info: core.info, warning: core.warning },
+    hook ? { beforeRender: hook } : {},
   );
-  scanned.forEach((r, i) => (r.issue = outcomes[i] ?? null));
+  scanned.forEach((r, i) => {
+    r.issue = outcomes[i] ?? null;
+    r.result = acted.get(r.account.id) ?? r.result;
+  });
 }

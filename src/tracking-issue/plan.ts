@@ -176,9 +176,12 @@ export function firstListed(previous: Marker | null, result: ScanResult): Map<st
 function daysListed(list: Listing, previous: Marker | null, result: ScanResult): Map<string, string> {
   const today = utcDate(result.now);
   const known = previous?.account === result.account.id ? readGroups(previous.since) : new Map<string, string>();
+  // A key whose exemption just ended is stale again from today: its notice starts over.
+  const wasExempt = previous?.account === result.account.id ? readGroups(previous.exempt) : new Map<string, string>();
+  const staleNow = new Set(list.stale.map((f) => keyToken(result.account.id, f)));
   const days = new Map<string, string>();
   for (const token of listedTokens(list, result.account.id)) {
-    const day = known.get(token);
+    const day = wasExempt.has(token) && staleNow.has(token) ? undefined : known.get(token);
     days.set(token, day !== undefined && day <= today ? day : today);
   }
   return days;
@@ -702,4 +705,44 @@ export function planForIssue(
   if (previous.digest === list.digest) return { action: 'update', issue: open, body, announce: null, restored: false };
   const comment = resolved ? renderResolvedComment(result, ctx, false) : renderChangeComment(result, previous, ctx);
   return { action: 'update', issue: open, body, announce: { digest: list.digest, comment }, restored: false };
+}
+
+/**
+ * The comment that says which keys were deactivated after notice this run, each with its owner
+ * (mentioned, so GitHub tells them) and the command that re-activates it; and which could not be.
+ * `null` when the run deactivated nothing and nothing failed: a dry run says its plan in the
+ * summary, not here.
+ */
+export function deactivationComment(result: ScanResult, ctx: Pick<RenderContext, 'keyId' | 'runUrl'>): string | null {
+  const report = result.deactivation;
+  if (!report || report.dryRun) return null;
+  const done = report.keys.filter((k) => k.outcome === 'deactivated');
+  const failed = report.keys.filter((k) => k.outcome === 'failed');
+  if (done.length === 0 && failed.length === 0) return null;
+  const owner = (user: string) => {
+    const note = ownerNote(result.judgement.owners.get(user), true);
+    return note ? `, ${note}` : '';
+  };
+  const key = (k: { accessKeyId: string; user: string }) => `\`${ctx.keyId(k.accessKeyId)}\` (\`${k.user}\`)`;
+  const lines: string[] = [];
+  if (done.length > 0) {
+    lines.push(
+      `**Deactivated after notice**: listed here for ${plural(report.afterDays, 'day', 'days')} or more, ${done.length === 1 ? 'this key was' : 'these keys were'} set to Inactive (not deleted).`,
+      '',
+      ...done.map(
+        (k) =>
+          `- ${key(k)}${owner(k.user)}, listed since ${k.firstListed}. To re-activate: \`aws iam update-access-key --user-name ${k.user} --access-key-id ${ctx.keyId(k.accessKeyId)} --status Active\``,
+      ),
+    );
+  }
+  if (failed.length > 0) {
+    if (lines.length > 0) lines.push('');
+    lines.push(
+      `**Could not be deactivated** (still active):`,
+      '',
+      ...failed.map((k) => `- ${key(k)}${owner(k.user)}: ${md(k.error ?? 'unknown error')}`),
+    );
+  }
+  if (ctx.runUrl) lines.push('', `[The run](${ctx.runUrl})`);
+  return lines.join('\n');
 }

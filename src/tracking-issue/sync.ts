@@ -16,6 +16,7 @@ import { count, plural } from '../render/markdown.js';
 import { accountLabel, type KeyIdStyle } from '../render/present.js';
 import type { ScanResult } from '../account/result.js';
 import {
+  deactivationComment,
   accountIssueLabel,
   accountLabelDescription,
   accountMarker,
@@ -116,6 +117,7 @@ const CREATE_COST: Cost = { writes: 2, requests: 8 };
 const LABEL_COST: Cost = { writes: 2, requests: 2 };
 /** Closing a duplicate: the close, and the comment that says why. */
 const DUPLICATE_COST: Cost = { writes: 2, requests: 2 };
+const DEACTIVATION_COST: Cost = { writes: 1, requests: 1 };
 
 /** Thrown before the first request an account cannot afford: the account waits for the next run. */
 class Deferral extends Error {
@@ -251,10 +253,18 @@ async function track(
     if (beforeRender) result = await beforeRender(result, accountMarker(open.body, result));
     const plan = planForIssue(result, open, options, ctx);
     const label = lacksAccountLabel(open, options, result.account.id) && finder.adopt(open, result);
-    const cost = [issueCost(plan), ...duplicates.map(() => DUPLICATE_COST), ...(label ? [LABEL_COST] : [])];
+    const deactivated = deactivationComment(result, ctx);
+    const comment = deactivated && !open.locked ? [DEACTIVATION_COST] : [];
+    const cost = [issueCost(plan), ...duplicates.map(() => DUPLICATE_COST), ...(label ? [LABEL_COST] : []), ...comment];
     gate(api, index, sum(cost), plan.action === 'close' ? 'close' : 'update');
     for (const dup of duplicates) await closeAsDuplicate(api, dup, open.number, log);
     const outcome = await carryOut(api, plan, result, log, progress);
+    // Each deactivation is said where the notice was given. Only the run that changed the key has
+    // one to say (another run finds it inactive), so overlapping runs do not say it twice.
+    if (deactivated && comment.length > 0) {
+      await api.addComment(open.number, deactivated);
+      log.info(`Said on #${open.number} which keys were deactivated after notice.`);
+    }
     if (label) {
       progress.finished = outcome;
       await labelAccountIssue(api, open, result.account.id, log);

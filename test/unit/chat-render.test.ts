@@ -219,7 +219,7 @@ describe('owners from IAM tags in every chat', () => {
   it('says how many stale keys are exempted, and lists only the others', () => {
     const m = owned();
     expect(m.lists[0]!.items).toHaveLength(1);
-    expect(m.exempted).toBe("1 stale key is exempted until a date by their user's tags");
+    expect(m.notes).toEqual(["1 stale key is exempted until a date by their user's tags"]);
     expect(
       renderSlack(m)
         .blocks.map((b) => JSON.stringify(b))

@@ -68,7 +68,7 @@ export function renderDingtalk(
     head.push(message.note.tone === 'warn' ? MARKUP.warn(message.note.text) : comment(message.note.text));
   const tail: string[] = [];
   if (message.footnote) tail.push(comment(message.footnote));
-  if (message.exempted) tail.push(comment(message.exempted));
+  tail.push(...message.notes.map(comment));
   if (message.links.length > 0) tail.push(message.links.map((l) => MARKUP.link(l.label, l.url)).join(' | '));
   // An @ is highlighted only when the number is in the text too.
   if (mobiles.length > 0 || everyone)

@@ -73,7 +73,7 @@ export function renderFeishu(
     top.push(div(message.note.tone === 'warn' ? MARKUP.warn(message.note.text) : grey(message.note.text)));
   const bottom: unknown[] = [];
   if (message.footnote) bottom.push(div(grey(message.footnote)));
-  if (message.exempted) bottom.push(div(grey(message.exempted)));
+  for (const note of message.notes) bottom.push(div(grey(note)));
   if (message.links.length > 0) {
     bottom.push({
       tag: 'action',

@@ -85,7 +85,7 @@ export function renderSlack(
     for (const chunk of sections(lines)) blocks.push(section(chunk));
   }
   if (message.footnote) blocks.push(context(escape(message.footnote)));
-  if (message.exempted) blocks.push(context(escape(message.exempted)));
+  for (const note of message.notes) blocks.push(context(escape(note)));
   if (message.links.length > 0) {
     blocks.push({
       type: 'actions',

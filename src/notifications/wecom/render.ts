@@ -88,7 +88,7 @@ export function renderRobotMarkdown(
   if (message.note) head.push(message.note.tone === 'warn' ? m.warn(message.note.text) : comment(message.note.text));
   const tail: string[] = [];
   if (message.footnote) tail.push(comment(message.footnote));
-  if (message.exempted) tail.push(comment(message.exempted));
+  tail.push(...message.notes.map(comment));
   tail.push(...message.links.map((l) => m.link(l.label, l.url)));
   const ids = robotMentions(mentions).inMarkdown;
   // Counted in the budget, and kept before any list line is.
@@ -102,7 +102,7 @@ export function renderText(message: Message, maxBytes = TEXT_MAX_BYTES): string 
   const head = [message.title, ...(message.note ? [message.note.text] : [])];
   const tail = [
     ...(message.footnote ? [message.footnote] : []),
-    ...(message.exempted ? [message.exempted] : []),
+    ...message.notes,
     ...message.links.map((l) => m.link(l.label, l.url)),
   ];
   return fitted(
