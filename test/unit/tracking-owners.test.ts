@@ -315,12 +315,12 @@ describe('the days the issue first listed each key', () => {
     const first = renderIssueBody(r, ctx);
     expect(Object.keys(marker(first).since!)).toEqual(['2026-11-21']);
 
-    // Ten days on, carol is new; bob's exemption ended; alice is unchanged.
+    // Ten days on, carol is new; bob's exemption ended, so his notice starts over; alice is unchanged.
     const later = withTags(after(10, scanResult([alice, bob, carol])), {});
     expect(firstListed(marker(first), later)).toEqual(
       new Map([
         [token(alice), '2026-11-21'],
-        [token(bob), '2026-11-21'],
+        [token(bob), '2026-12-01'],
         [token(carol), '2026-12-01'],
       ]),
     );
