@@ -77,6 +77,8 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime, iam
   const run = runContext(runtime.env);
   const keyId = keyIdStyle(config, run);
   const outcome = decideOutcome(result, config);
+  // The result once the tracking issue, which is the notice, has been read: with what was deactivated.
+  let acted = result;
   const summary = (issue?: TrackingOutcome) =>
     renderSummary(acted, {
       keyId,
@@ -107,8 +109,6 @@ async function publish(result: ScanResult, config: Config, runtime: Runtime, iam
   }
   await writeSummary(runtime.env, summary());
 
-  // The tracking issue is the notice: keys are deactivated only once it has been read.
-  let acted = result;
   const deactivate = config.deactivation.afterDays > 0;
   const issue = await trackAccount(
     result,
