@@ -8,6 +8,7 @@
 import type { DueSoon, ExemptedFinding, Finding, Gap } from '../model.js';
 import { scanGaps } from './coverage.js';
 import { utcDate } from './days.js';
+import { addDays } from './deactivation.js';
 import {
   byteLength,
   count,
@@ -118,7 +119,7 @@ export function renderSummary(result: ScanResult, options: SummaryOptions): stri
         'The credential report has no key IDs, and only stale keys are looked up live: the creation date tells a user’s keys apart.',
       );
     }
-    const rows = due.slice(0, DUE_SOON_MAX).map((k) => dueRow(k, options.keyId));
+    const rows = due.slice(0, DUE_SOON_MAX).map((k) => dueRow(k, options.keyId, result));
     const section = table(
       `### Due soon (${count(due.length)})`,
       [intro.join(' ')],
@@ -285,8 +286,11 @@ function exemptedRow(f: ExemptedFinding, result: ScanResult, keyId: KeyIdStyle):
   ]);
 }
 
-function dueRow(k: DueSoon, keyId: KeyIdStyle): string {
-  return tableRow([userMarkdown(k), keyCell(k, keyId), count(k.ageDays), count(k.daysLeft)]);
+function dueRow(k: DueSoon, keyId: KeyIdStyle, result: ScanResult): string {
+  const report = result.deactivation;
+  // Listed when it turns stale, deactivated a notice later at the earliest.
+  const from = report ? `; deactivated from ${addDays(utcDate(result.now), k.daysLeft + report.afterDays)}` : '';
+  return tableRow([userMarkdown(k), keyCell(k, keyId), count(k.ageDays), `${count(k.daysLeft)}${from}`]);
 }
 
 export function gapLine(gap: Gap): string {

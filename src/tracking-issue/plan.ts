@@ -346,7 +346,7 @@ export function renderIssueBody(result: ScanResult, ctx: RenderContext, previous
       task(
         keyLabel(f, ctx.keyId),
         userMarkdown(f),
-        `${f.ageDays === null ? '' : `, ${plural(f.ageDays, 'day', 'days')}`}${staleNotes(f, judgement, true)}`,
+        `${f.ageDays === null ? '' : `, ${plural(f.ageDays, 'day', 'days')}`}${staleNotes(f, judgement, true)}${deactivationNote(f, result)}`,
       ),
     );
     // The table and the task list stop at the same key.
@@ -705,6 +705,13 @@ export function planForIssue(
   if (previous.digest === list.digest) return { action: 'update', issue: open, body, announce: null, restored: false };
   const comment = resolved ? renderResolvedComment(result, ctx, false) : renderChangeComment(result, previous, ctx);
   return { action: 'update', issue: open, body, announce: { digest: list.digest, comment }, restored: false };
+}
+
+/** `; deactivated on 2026-12-14 unless rotated first`: the notice, on the key's own line. */
+function deactivationNote(f: Finding, result: ScanResult): string {
+  const on = f.accessKeyId ? result.deactivation?.scheduled.get(f.accessKeyId) : undefined;
+  if (!on) return '';
+  return `; ${result.deactivation!.dryRun ? 'would be deactivated' : 'deactivated'} on ${on} unless rotated first`;
 }
 
 /**
