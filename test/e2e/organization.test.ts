@@ -198,3 +198,37 @@ describe('the organisation mode', () => {
     expect(aws.count('AssumeRoleWithWebIdentity')).toBeGreaterThanOrEqual(13);
   });
 });
+
+describe('deactivation after notice in the organisation mode', () => {
+  it('deactivates in each account through its member role, once its issue has listed the key long enough', async () => {
+    const { aws, github, env, org } = await fakes();
+    const orgInputs = { ...inputs, 'deactivate-after-days': '7', 'dry-run': 'false', 'max-deactivations': '1' };
+    const first = await runAction({ inputs: orgInputs, env, timeoutMs: 120_000 });
+    expect(JSON.parse(first.outputs['deactivated-keys']!)).toEqual([]);
+    expect(aws.keyUpdates).toEqual([]);
+
+    // Eight days pass for every account's notice.
+    const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000).toISOString().slice(0, 10);
+    for (const issue of github.issues) {
+      issue.body = issue.body!.replace(/("since":\{)"\d{4}-\d{2}-\d{2}"/, `$1"${eightDaysAgo}"`);
+    }
+    const run = await runAction({ inputs: orgInputs, env, timeoutMs: 120_000 });
+    const done = JSON.parse(run.outputs['deactivated-keys']!) as Array<{
+      accountId: string;
+      accessKeyId: string;
+      outcome: string;
+    }>;
+    // One key per account with an active stale key (max-deactivations is per account), each the oldest.
+    const withStale = [...org.staleKeyIds.entries()].filter(([, ids]) => ids.length > 0).map(([id]) => id);
+    expect(done.map((d) => d.accountId).sort()).toEqual(withStale.sort());
+    expect(done.every((d) => d.outcome === 'deactivated')).toBe(true);
+    expect(aws.keyUpdates.map((u) => `${u.account}/${u.accessKeyId}`).sort()).toEqual(
+      done.map((d) => `${d.accountId}/${d.accessKeyId}`).sort(),
+    );
+    // Each account's issue says so.
+    for (const d of done) {
+      const issue = github.issues.find((i) => i.title.includes(d.accountId))!;
+      expect((github.comments.get(issue.number) ?? []).map((c) => c.body).join('\n')).toContain(d.accessKeyId);
+    }
+  });
+});
