@@ -344,6 +344,7 @@ function methodSection(result: ScanResult, gaps: readonly Gap[]): string[] {
     );
   }
   for (const note of inventory.notes) lines.push(`- ${md(note)}`);
+  for (const note of result.judgement.tagNotes) lines.push(`- ${md(note)} (not used)`);
   for (const gap of gaps.filter((g) => !g.couldHideStale)) lines.push(gapLine(gap));
   lines.push('', '</details>');
   return lines;

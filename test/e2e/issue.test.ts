@@ -78,7 +78,8 @@ describe('the tracking issue', () => {
     expect(issue.body).toContain(
       `by [this workflow run](https://github.com/${github.owner}/${github.repo}/actions/runs/4242)`,
     );
-    expect(issue.body).toMatch(/- \[ \] `AKIAIOSFODNN7ALICE01` \(`alice`, 213 days\)/);
+    // The demo account tags alice with an owner, shown beside her key.
+    expect(issue.body).toMatch(/- \[ \] `AKIAIOSFODNN7ALICE01` \(`alice`, 213 days; owner: `alice@example.com`\)/);
     expect(issue.body).toContain('3. Deactivate the old key');
     expect(issue.body).toContain(
       'aws iam update-access-key --user-name alice --access-key-id AKIAIOSFODNN7ALICE01 --status Inactive',
@@ -200,7 +201,7 @@ describe('the tracking issue', () => {
       env: fakeEndpoints({ aws, oidc, github }),
     });
     expect(run.outputs['issue-action']).toBe('created');
-    expect(github.issues[0]!.body).toContain('`AKIA…CE01` (`alice`, 213 days)');
+    expect(github.issues[0]!.body).toContain('`AKIA…CE01` (`alice`, 213 days; owner: `alice@example.com`)');
     expect(github.issues[0]!.body).not.toMatch(/AKIAIOSFODNN7/);
   });
 

@@ -99,7 +99,7 @@ describe('scan with the credential report (default)', () => {
     expect(run.summary).toContain('## Stale AWS access keys: demo-prod (111111111111)');
     expect(run.summary).toContain('❌ **4 access keys are stale.**');
     expect(run.summary).toMatch(
-      /\| `alice` \| `AKIAIOSFODNN7ALICE01` \| 213 \| \d{4}-\d\d-\d\d \(s3, us-east-1\) \| older than 90 days \|/,
+      /\| `alice` \(owner: alice@example\.com\) \| `AKIAIOSFODNN7ALICE01` \| 213 \| \d{4}-\d\d-\d\d \(s3, us-east-1\) \| older than 90 days \|/,
     );
     expect(run.summary).toContain('| root user | `root user key` | 900 |');
     // Due soon, from the report alone: no ID, told apart by its creation date.
