@@ -230,5 +230,5 @@ describe('deactivation after notice in the organisation mode', () => {
       const issue = github.issues.find((i) => i.title.includes(d.accountId))!;
       expect((github.comments.get(issue.number) ?? []).map((c) => c.body).join('\n')).toContain(d.accessKeyId);
     }
-  });
+  }, 240_000);
 });
