@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { flaggedUsers, judge } from '../src/account/judge.js';
 import { parseCredentialReport } from '../src/account/credential-report.js';
 import { ROOT_USER } from '../src/model.js';
+import { chooseTagStrategy, tagRequestCosts } from '../src/account/tags.js';
 import { credentialReportCsv, seedOrganization, startFakeAws, type FakeAccount } from '../test/fakes/aws.js';
 import { startFakeOidc } from '../test/fakes/oidc.js';
 import { fakeEndpoints, runActionWith } from '../test/helpers/action-process.js';
@@ -34,7 +35,10 @@ export interface OrganizationRow {
   /** Every IAM request, and the bound list pages + AssumeRole + Σ(3 + Sₐ) is checked against. */
   iam: number;
   /** Σ(3 + Sₐ): three report calls an account, and one ListAccessKeys per flagged user. */
+  /** Σ(3 + Sₐ + Tₐ): the credential report, the flagged users' keys, and their tags. */
   iamBound: number;
+  /** Σ Tₐ: requests for the tags of the flagged users. */
+  tagRequests: number;
   /** STS requests other than AssumeRole (the hub's sign-in and identity). */
   otherSts: number;
   accountsScanned: number;
@@ -108,7 +112,15 @@ export async function measureOrganization(node24: string, o: OrganizationBenchOp
     const iam = requests.filter((r) => r.service === 'iam');
     // S: the users each account's report flags, worked out from the report itself.
     const active = org.accounts.filter((a) => (a.state ?? 'ACTIVE') === 'ACTIVE');
-    const flagged = active.reduce((n, a) => n + flaggedByReport(a, now), 0);
+    const flaggedEach = active.map((a) => ({ users: a.users.length, flagged: flaggedByReport(a, now) }));
+    const flagged = flaggedEach.reduce((n, a) => n + a.flagged, 0);
+    // The tags of each account's flagged users, the cheaper way the action chooses.
+    const tagRequests = flaggedEach.reduce((n, a) => {
+      const cost = tagRequestCosts(a.users, a.flagged);
+      return (
+        n + (chooseTagStrategy(a.users, a.flagged) === 'account-details' ? cost.accountDetails : cost.listUserTags)
+      );
+    }, 0);
     const listPages = requests.filter((r) => /^List(Accounts|Children|AccountsForParent|Roots)/.test(r.action)).length;
     const seeded = [...org.staleKeyIds.values()].flat();
     // The outputs are cut to GitHub's size limit: the report has every account and key.
@@ -134,7 +146,8 @@ export async function measureOrganization(node24: string, o: OrganizationBenchOp
       listPages,
       assumeRole: byAction('AssumeRole'),
       iam: iam.length,
-      iamBound: 3 * active.length + flagged,
+      iamBound: 3 * active.length + flagged + tagRequests,
+      tagRequests,
       otherSts: requests.filter((r) => r.service === 'sts' && r.action !== 'AssumeRole').length,
       accountsScanned: Number(run.outputs['accounts-scanned'] ?? 0),
       staleFound: Number(run.outputs['stale-count'] ?? 0),

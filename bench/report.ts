@@ -115,7 +115,10 @@ function organization(r: BenchResults): string {
         ['Peak RSS', megabytes(o.peakRssBytes)],
         ['Organizations list pages', count(o.listPages)],
         ['AssumeRole', count(o.assumeRole)],
-        ['IAM requests (Σ(3 + Sₐ))', `${count(o.iam)} (${count(o.iamBound)})`],
+        [
+          'IAM requests (Σ(3 + Sₐ + Tₐ))',
+          `${count(o.iam)} (${count(o.iamBound)}, of which ${count(o.tagRequests)} for tags)`,
+        ],
         ["The hub's sign-in (STS)", count(o.otherSts)],
         ['Accounts scanned', count(o.accountsScanned)],
         ['Stale keys', `${count(o.staleFound)} of ${count(o.staleSeeded)} seeded`],

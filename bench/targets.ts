@@ -130,7 +130,7 @@ function organizationTargets(r: BenchResults): Target[] {
       pass: o.peakRssBytes < 512 * MB,
     },
     {
-      goal: 'Organisation: AWS requests = list pages + one AssumeRole an account + Σ(3 + Sₐ)',
+      goal: 'Organisation: AWS requests = list pages + one AssumeRole an account + Σ(3 + Sₐ + Tₐ), Tₐ the tags of the flagged users',
       measured: `${count(awsRequests)} = ${count(o.listPages)} + ${count(o.assumeRole)} + ${count(o.iam)} (expected ${count(expectedAwsRequests)}); ${count(o.otherSts)} for the hub's own sign-in`,
       pass: awsRequests === expectedAwsRequests,
     },

@@ -18,6 +18,7 @@ export async function run(runtime: Runtime = defaultRuntime): Promise<void> {
     maskSecretInputs(read);
     const config = readConfig(read);
     for (const warning of config.warnings) core.warning(warning);
+    maskProxyCredentials(process.env);
     const outcome = config.accounts ? await runOrganization(config, runtime) : await runSingleAccount(config, runtime);
     for (const warning of outcome.warnings) core.warning(warning);
     if (outcome.failure) core.setFailed(outcome.failure);
@@ -33,5 +34,19 @@ function maskSecretInputs(read: (name: string) => string): void {
     if (!value) continue;
     core.setSecret(value);
     if (name.endsWith('-url')) for (const part of webhookSecrets(value)) core.setSecret(part);
+  }
+}
+
+/** A proxy's password is a secret too: a debug log of a proxy library may print the proxy's URL. */
+function maskProxyCredentials(env: NodeJS.ProcessEnv): void {
+  for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']) {
+    const value = env[name];
+    if (!value) continue;
+    try {
+      const { password } = new URL(value.includes('://') ? value : `http://${value}`);
+      if (password) for (const s of new Set([password, decodeURIComponent(password)])) core.setSecret(s);
+    } catch {
+      // Not a URL: the proxy module says so when it is used.
+    }
   }
 }

@@ -42,8 +42,10 @@ describe('behind a proxy', () => {
         'role-to-assume': 'arn:aws:iam::111111111111:role/iam-stale-keys',
         'wecom-webhook-url': behindProxy(wecom.webhookUrl, PROXIED_HOSTS.wecom),
       },
-      env,
+      // A proxy with credentials in its URL: the password is masked before anything is logged.
+      env: { ...env, HTTPS_PROXY: env.HTTPS_PROXY!.replace('://', '://scanner:pr0xy%2Fpass@') },
     });
+    expect(run.stdout).toContain('::add-mask::pr0xy/pass');
 
     expect(run.exitCode).toBe(1);
     expect(run.warnings).toEqual([]);
