@@ -3,7 +3,7 @@
  * enforces its limits: what each received, and how each failure reads.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { notifyAccount, type NotifyConfig } from '../../src/notifications/notify.js';
+import { notifyAccount, notifyDigest, type DigestRun, type NotifyConfig } from '../../src/notifications/notify.js';
 import { notifyConfig } from '../../src/notifications/index.js';
 import type { NotifyInputs } from '../../src/inputs.js';
 import type { ChatDeps } from '../../src/notifications/http.js';
@@ -212,5 +212,36 @@ describe('rate limits and transient failures, within a bound', () => {
     expect(delivered).toEqual([]);
     expect(f.feishu.requests()).toHaveLength(1);
     expect(l.lines.warning).toEqual([expect.stringContaining('no answer in 300 ms')]);
+  });
+});
+
+describe('the organisation mode digest', () => {
+  it('goes to every chat the same way: one message a chat for 300 accounts, in Chinese', async () => {
+    const f = await fakes();
+    const runs: DigestRun[] = Array.from({ length: 300 }, (_, i) => {
+      const r = scanResult(i % 3 === 0 ? [key('alice', 200 + i)] : [key('bob', 10)], { alias: `team-${i}` });
+      r.account = { ...r.account, id: String(300_000_000_000 + i) };
+      return { account: { id: r.account.id, name: `Team ${i}` }, result: r, error: null, issue: null };
+    });
+    const l = log();
+    const delivered = await notifyDigest(
+      notifyConfig(inputs(f, { language: 'zh' })),
+      runs,
+      { runUrl: 'https://github.com/acme/sec/actions/runs/7' },
+      deps(),
+      l,
+    );
+    expect(delivered).toEqual(['wecom', 'dingtalk', 'feishu', 'slack']);
+    expect(f.wecom.messages).toHaveLength(1);
+    expect(f.dingtalk.messages()).toHaveLength(1);
+    expect(f.feishu.messages()).toHaveLength(1);
+    expect(f.slack.messages()).toHaveLength(1);
+    expect(f.dingtalk.messages()[0]!.title).toBe('300 个账号中有 100 个存在过期的访问密钥，共 100 个');
+    // DingTalk's 5,000 bytes hold some of the 100 accounts and say how many more; Slack's sections hold all.
+    expect(f.dingtalk.messages()[0]!.text).toMatch(/……另有 \d+ 个账号/);
+    expect(JSON.stringify(f.slack.messages()[0]!.blocks).match(/个过期密钥/g)).toHaveLength(100);
+    expect(l.lines.info).toContain(
+      'Slack: notified the channel with the digest of 300 accounts, mentioning U024BE7LH.',
+    );
   });
 });
