@@ -176,8 +176,9 @@ export function userTags(r: BenchResults): string {
     'Reading the tags (owners, exemptions) of the S users with a stale key, each way, against the fake IAM ' +
       `(${r.options.latencyMs} ms a request, pages of up to 1,000; about half of the users tagged): one \`ListUserTags\` ` +
       'a flagged user, 8 at a time, or the `GetAccountAuthorizationDetails` (`Filter=User`) pages of the whole ' +
-      'account, one after another. `readUserTags` (src/account/tags.ts) takes the way that makes fewer requests by the ' +
-      'user count the inventory already has: S against ⌈users / 1,000⌉, ties to `ListUserTags`. **With tags** is the ' +
+      'account, one after another. `readUserTags` (src/account/tags.ts) chooses by the user count the inventory ' +
+      'already has: the pages only from 100 flagged users and when they are ten times fewer requests than S (the ' +
+      'permission they need reads every policy, and they come one after another), `ListUserTags` otherwise. **With tags** is the ' +
       "scan's 3 + S plus the chosen way's requests. Times are `readUserTags` through the SDK client in the harness " +
       'process, not in a child under Node 24. The fake answers a page of 1,000 users after the same latency as any ' +
       'request; how much longer IAM takes over a large page is not measured here.',

@@ -69,22 +69,29 @@ export function evaluate(r: BenchResults): Target[] {
   ];
 }
 
-/** The way chosen by the user count is the cheaper one as measured, and both ways read every tag. */
+/**
+ * Where the pages are chosen (many flagged users), they make at most a tenth of the requests of
+ * `ListUserTags` and take less time; elsewhere `ListUserTags` takes no more time than the pages; and
+ * both ways read every tag.
+ */
 function tagTarget(r: BenchResults): Target {
   const rows = r.userTags;
   const chosen = (t: TagRow) => (t.chosen === 'account-details' ? t.accountDetails : t.listUserTags);
   const other = (t: TagRow) => (t.chosen === 'account-details' ? t.listUserTags : t.accountDetails);
+  const worth = (t: TagRow) =>
+    t.chosen === 'account-details'
+      ? t.accountDetails.requests * 10 <= t.listUserTags.requests && t.accountDetails.wallMs <= t.listUserTags.wallMs
+      : t.listUserTags.wallMs <= t.accountDetails.wallMs * 1.1;
   return {
-    goal: 'Tags of flagged users: the way chosen by the user count makes no more requests than the other, and both read every tag',
+    goal: 'Tags of flagged users: the pages, where chosen, take ≤ 1/10 of the requests and less time; ListUserTags, where chosen, no more time (±10%); both read every tag',
     measured:
       rows
         .map(
-          (t) => `${count(t.flagged)} of ${count(t.users)}: ${count(chosen(t).requests)} ≤ ${count(other(t).requests)}`,
+          (t) =>
+            `${count(t.flagged)} of ${count(t.users)}: ${count(chosen(t).requests)} in ${duration(chosen(t).wallMs)} against ${count(other(t).requests)} in ${duration(other(t).wallMs)}`,
         )
         .join(', ') || 'not run',
-    pass: rows.length
-      ? rows.every((t) => chosen(t).requests <= other(t).requests && t.listUserTags.exact && t.accountDetails.exact)
-      : undefined,
+    pass: rows.length ? rows.every((t) => worth(t) && t.listUserTags.exact && t.accountDetails.exact) : undefined,
   };
 }
 
