@@ -103,20 +103,21 @@ function renderSpan(span: Span, m: Markup): string {
   return m.link(span.link.label, span.link.url);
 }
 
-/** The text with no markup at all: a notification's one-line preview, a plain-text message. */
-export const PLAIN_TEXT: Markup = {
-  text: (s) => s,
-  user: (s) => oneLine(s),
-  name: (s) => oneLine(s),
-  quote: (s) => oneLine(s),
-  code: (s) => s,
-  warn: (s) => s,
-  link: (label, url) => `${label}: ${url}`,
-  owner: ownerMarkup(null, oneLine, (h) => h),
-};
-
-export function plain(text: Text): string {
-  return render(text, PLAIN_TEXT);
+/**
+ * No markup at all, for a plain-text message (WeCom's app message): a link is its label, `colon`
+ * (`: ` or `：`) and its URL.
+ */
+export function plainMarkup(colon: string): Markup {
+  return {
+    text: (s) => s,
+    user: oneLine,
+    name: oneLine,
+    quote: oneLine,
+    code: (s) => s,
+    warn: (s) => s,
+    link: (label, url) => `${label}${colon}${url}`,
+    owner: ownerMarkup(null, oneLine, (h) => h),
+  };
 }
 
 /** Newlines from outside become spaces: a value never starts a line of its own. */

@@ -140,14 +140,16 @@ describe('exemptions with an end date', () => {
 describe('deactivation after notice', () => {
   it('dry run: nothing changes in IAM, and the summary says what would be deactivated and when', async () => {
     const w = await world();
-    await scan(w, { 'deactivate-after-days': '7' });
+    const first = await scan(w, { 'deactivate-after-days': '7' });
+    // When: a week after the issue first listed each key, on the key's own line.
+    expect(first.summary).toContain(`would be deactivated on ${day(7)}`);
+    expect(w.github.issues[0]!.body).toContain(`would be deactivated on ${day(7)} unless rotated first`);
     backdateNotice(w, 8);
     const run = await scan(w, { 'deactivate-after-days': '7' });
     expect(w.aws.keyUpdates).toEqual([]);
     expect(run.summary).toContain('### Would be deactivated after notice (dry run: 3)');
     const keys = JSON.parse(run.outputs['deactivated-keys']!) as Array<{ accessKeyId: string; outcome: string }>;
     expect(keys.map((k) => k.outcome)).toEqual(['would-deactivate', 'would-deactivate', 'would-deactivate']);
-    // The first run said when: a week after the key was first listed.
     expect(visibleLog(run)).toContain('Dry run: would deactivate access key');
   });
 

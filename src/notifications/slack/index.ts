@@ -7,7 +7,7 @@ import type { Channel } from '../channel.js';
 import { fitLists, truncateChars } from '../fit.js';
 import { ChatError, send, withChatRetries, type ChatDeps } from '../http.js';
 import type { Message } from '../message.js';
-import { ownerMarkup, plain, render, type Markup } from '../text.js';
+import { ownerMarkup, render, type Markup } from '../text.js';
 
 /** Slack's limits: blocks a message, characters a section's text, a header, a button's label. */
 export const SLACK_LIMITS = { blocks: 50, section: 3000, header: 150, button: 75, text: 40_000 } as const;
@@ -99,7 +99,8 @@ export function renderSlack(
   }
   const ids = [...new Set(mention)];
   if (ids.length > 0) blocks.push(section(ids.map(slackMention).join(' ')));
-  const fallback = `${mark} ${plain([message.title])}`;
+  // The title is our words and the account's label: plain text as it is.
+  const fallback = `${mark} ${message.title}`;
   return { text: truncateChars(fallback, 3000), blocks: blocks.slice(0, SLACK_LIMITS.blocks) };
 }
 

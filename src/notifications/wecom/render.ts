@@ -17,7 +17,7 @@ import {
   type Language,
   type Message,
 } from '../message.js';
-import { oneLine, ownerMarkup, render, type Markup } from '../text.js';
+import { oneLine, ownerMarkup, plainMarkup, render, type Markup } from '../text.js';
 
 /**
  * An account's name or an owner's text in inline code: Organizations allows any printable ASCII in
@@ -52,19 +52,6 @@ const MARKDOWN: Markup = {
 };
 
 const comment = (s: string) => `<font color="comment">${s}</font>`;
-
-function plainMarkup(colon: string): Markup {
-  return {
-    text: (s) => s,
-    user: oneLine,
-    name: oneLine,
-    quote: oneLine,
-    code: (s) => s,
-    warn: (s) => s,
-    link: (label, url) => `${label}${colon}${url}`,
-    owner: ownerMarkup(null, oneLine, (h) => h),
-  };
-}
 
 /**
  * How the mentions of `wecom-mentioned-list` travel: user IDs as `<@userid>` inside the robot
